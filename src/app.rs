@@ -1,0 +1,77 @@
+//! The state every command shares: configuration and the loaded guide with its index.
+//!
+//! The guide is behind an `Arc` swapped as a whole on reload, so a command holds one
+//! consistent guide for its whole run and reloads never block readers for long.
+
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context as _;
+
+use crate::config::Config;
+use crate::guide::Guide;
+use crate::lookup::{Index, SearchOptions, Vocabulary};
+
+/// The guide and everything derived from it, replaced together on reload.
+#[derive(Debug)]
+pub struct Knowledge {
+    pub guide: Guide,
+    pub index: Index,
+}
+
+impl Knowledge {
+    /// Loads the guide folder: guide files, vocabulary.
+    pub fn load(config: &Config) -> anyhow::Result<Knowledge> {
+        let dir = &config.guide_dir;
+        let guide = Guide::load(dir).with_context(|| format!("loading the guide from {}", dir.display()))?;
+        let vocabulary = Vocabulary::load(dir)?;
+        let index = Index::build(&guide, &[], vocabulary);
+        Ok(Knowledge { guide, index })
+    }
+
+    /// Search options from the config, for sections.
+    pub fn search_options(&self, config: &Config) -> SearchOptions {
+        SearchOptions {
+            limit: config.lookup.max_results,
+            min_score: config.lookup.min_score,
+            confidence_ratio: config.lookup.confidence_ratio,
+            ..SearchOptions::default()
+        }
+    }
+}
+
+/// Shared state for commands.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    knowledge: RwLock<Arc<Knowledge>>,
+}
+
+impl App {
+    pub fn new(config: Config, knowledge: Knowledge) -> App {
+        App { config, knowledge: RwLock::new(Arc::new(knowledge)) }
+    }
+
+    /// Loads the guide named by the config and builds the app.
+    pub fn load(config: Config) -> anyhow::Result<App> {
+        let knowledge = Knowledge::load(&config)?;
+        Ok(App::new(config, knowledge))
+    }
+
+    /// The current guide and index.
+    pub fn knowledge(&self) -> Arc<Knowledge> {
+        match self.knowledge.read() {
+            Ok(guard) => Arc::clone(&guard),
+            // A panic while swapping cannot leave a half-written Arc; keep serving.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the guide and index at once.
+    pub fn replace_knowledge(&self, knowledge: Knowledge) {
+        let fresh = Arc::new(knowledge);
+        match self.knowledge.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+    }
+}

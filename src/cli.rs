@@ -1,0 +1,313 @@
+//! The command line (DESIGN.md, "CLI"): a stable interface that scripts and tests use.
+//!
+//! `main.rs` parses arguments into `Cli` and calls `run`; everything here is library
+//! code so tests can drive it too.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::commands::{self, Invocation, parse_slash};
+use crate::config::Config;
+use crate::guide::lint;
+use crate::lookup::{DocKey, Outcome, SearchOptions};
+use crate::render::{Message, render};
+use crate::reply::Reply;
+
+#[derive(Debug, Parser)]
+#[command(name = "hackcoach", version, about = "A Discord bot for coached hackathons")]
+pub struct Cli {
+    /// Config file (default: config.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Guide folder (overrides the config's guide_dir).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub guide: Option<PathBuf>,
+    /// Database file or sqlite: URL (overrides the config's database).
+    #[arg(long, global = true, value_name = "URL")]
+    pub db: Option<String>,
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Run one slash command as someone in a channel and print the reply.
+    Ask(AskArgs),
+    /// Run slash commands interactively, one a line.
+    Console(PersonArgs),
+    /// Print the ranked guide sections for queries.
+    Search(SearchArgs),
+    /// Work with the guide.
+    Guide {
+        #[command(subcommand)]
+        command: GuideCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GuideCommand {
+    /// Check the guide: challenges found, sections too long, links.
+    Lint,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Role {
+    Member,
+    Coach,
+}
+
+/// Who is asking, and where.
+#[derive(Debug, Args, Clone)]
+pub struct PersonArgs {
+    /// Ask as a team member or as a coach.
+    #[arg(long = "as", value_enum, default_value = "member")]
+    pub role: Role,
+    /// User id.
+    #[arg(long, default_value_t = 1)]
+    pub user: u64,
+    /// Channel id: the team.
+    #[arg(long, default_value_t = 1)]
+    pub channel: u64,
+    /// Guild (server) id.
+    #[arg(long, default_value_t = 1)]
+    pub guild: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// Print the reply as Discord would receive it (JSON).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub person: PersonArgs,
+    /// The slash command, e.g. "/hint challenge 4 ingress".
+    #[arg(last = true, required = true, num_args = 1..)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// One JSON object per query.
+    #[arg(long)]
+    pub json: bool,
+    /// Results per query.
+    #[arg(long, default_value_t = 5)]
+    pub limit: usize,
+    /// File with one query a line ("-" for standard input); prints one JSON line each.
+    #[arg(long, value_name = "FILE", conflicts_with = "query")]
+    pub batch: Option<PathBuf>,
+    /// The query.
+    #[arg(required_unless_present = "batch")]
+    pub query: Vec<String>,
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(guide) = cli.guide {
+        config.guide_dir = guide;
+    }
+    if let Some(db) = cli.db {
+        config.database = db;
+    }
+    match cli.command {
+        CliCommand::Ask(args) => ask(config, args).await,
+        CliCommand::Console(person) => console(config, person).await,
+        CliCommand::Search(args) => search(config, args),
+        CliCommand::Guide { command: GuideCommand::Lint } => guide_lint(config),
+    }
+}
+
+async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {
+    let app = App::load(config)?;
+    let text = args.command.join(" ");
+    let command = match parse_slash(&text) {
+        Ok(command) => command,
+        Err(sentence) => {
+            eprintln!("{sentence}");
+            return Ok(2);
+        }
+    };
+    let reply = commands::execute(&app, &invocation(&args.person), command).await;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for message in render(&reply) {
+            serde_json::to_writer(&mut out, &message).context("writing the reply")?;
+            writeln!(out)?;
+        }
+    } else {
+        write!(out, "{}", reply_text(&reply))?;
+    }
+    Ok(0)
+}
+
+async fn console(config: Config, person: PersonArgs) -> anyhow::Result<i32> {
+    let app = App::load(config)?;
+    let stdin = std::io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut out = std::io::stdout();
+    if interactive {
+        writeln!(out, "hackcoach console: type a slash command (/help lists them), Ctrl-D to leave.")?;
+    }
+    let mut lines = stdin.lock().lines();
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line.context("reading standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_slash(&line) {
+            Ok(command) => {
+                let reply = commands::execute(&app, &invocation(&person), command).await;
+                write!(out, "{}", reply_text(&reply))?;
+            }
+            Err(sentence) => writeln!(out, "{sentence}")?,
+        }
+        writeln!(out)?;
+    }
+    Ok(0)
+}
+
+fn invocation(person: &PersonArgs) -> Invocation {
+    Invocation {
+        guild_id: person.guild,
+        channel_id: person.channel,
+        channel_name: format!("team-{}", person.channel),
+        user_id: person.user,
+        user_name: match person.role {
+            Role::Coach => format!("coach-{}", person.user),
+            Role::Member => format!("member-{}", person.user),
+        },
+        is_coach: person.role == Role::Coach,
+        now: chrono::Utc::now(),
+    }
+}
+
+/// A reply as plain text for a terminal: every page, fields, footer, buttons.
+pub fn reply_text(reply: &Reply) -> String {
+    let mut full = reply.clone();
+    full.source = None;
+    let messages = render(&full);
+    let mut text = String::new();
+    for message in &messages {
+        text.push_str(&message_text(message));
+    }
+    if reply.private {
+        text.push_str("(only you can see this)\n");
+    }
+    text
+}
+
+fn message_text(message: &Message) -> String {
+    let mut text = String::new();
+    for embed in &message.embeds {
+        if let Some(title) = &embed.title {
+            text.push_str(&format!("## {title}\n\n"));
+        }
+        if let Some(description) = &embed.description {
+            text.push_str(description);
+            text.push('\n');
+        }
+        for field in &embed.fields {
+            text.push_str(&format!("\n**{}**\n{}\n", field.name, field.value));
+        }
+        if let Some(footer) = &embed.footer {
+            text.push_str(&format!("\n— {}\n", footer.text));
+        }
+    }
+    let labels: Vec<String> = message.components.iter().flat_map(|row| row.components.iter().map(|b| format!("[{}]", b.label))).collect();
+    if !labels.is_empty() {
+        text.push_str(&format!("\n{}\n", labels.join(" ")));
+    }
+    text
+}
+
+#[derive(Serialize)]
+struct SearchLine<'a> {
+    query: &'a str,
+    results: Vec<SearchResult<'a>>,
+    confident: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    challenge: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct SearchResult<'a> {
+    id: &'a str,
+    path: &'a [String],
+    score: f64,
+}
+
+fn search(config: Config, args: SearchArgs) -> anyhow::Result<i32> {
+    let app = App::load(config)?;
+    let knowledge = app.knowledge();
+    let options = SearchOptions { limit: args.limit.max(1), ..knowledge.search_options(&app.config) };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let print = |query: &str, outcome: &Outcome, json: bool, out: &mut dyn Write| -> anyhow::Result<()> {
+        let results: Vec<SearchResult> = outcome
+            .hits
+            .iter()
+            .filter_map(|hit| match hit.key {
+                DocKey::Section(i) => knowledge.guide.sections.get(i).map(|s| SearchResult {
+                    id: &s.id,
+                    path: &s.path,
+                    score: (hit.score * 1000.0).round() / 1000.0,
+                }),
+                DocKey::Playbook(_) => None,
+            })
+            .collect();
+        if json {
+            let line = SearchLine { query, results, confident: outcome.confident, challenge: outcome.scope };
+            serde_json::to_writer(&mut *out, &line)?;
+            writeln!(out)?;
+        } else {
+            for result in results {
+                writeln!(out, "{:.3}  {:<50}  {}", result.score, result.id, result.path.join(" › "))?;
+            }
+            if !outcome.confident {
+                writeln!(out, "(not confident: no result clearly ahead)")?;
+            }
+        }
+        Ok(())
+    };
+    match &args.batch {
+        Some(path) => {
+            let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+                Box::new(std::io::stdin().lock())
+            } else {
+                let file = std::fs::File::open(path).with_context(|| format!("opening batch file {}", path.display()))?;
+                Box::new(std::io::BufReader::new(file))
+            };
+            for line in reader.lines() {
+                let line = line.context("reading batch file")?;
+                let outcome = knowledge.index.search(&line, &options);
+                print(&line, &outcome, true, &mut out)?;
+            }
+        }
+        None => {
+            let query = args.query.join(" ");
+            let outcome = knowledge.index.search(&query, &options);
+            print(&query, &outcome, args.json, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn guide_lint(config: Config) -> anyhow::Result<i32> {
+    let app = App::load(config)?;
+    let knowledge = app.knowledge();
+    let report = lint(&knowledge.guide);
+    println!("{report}");
+    Ok(if report.is_ok() { 0 } else { 1 })
+}

@@ -1,0 +1,140 @@
+//! `/hint QUERY`: the guide section that answers a topic, or choices when unsure.
+
+use crate::app::{App, Knowledge};
+use crate::config::heading_matches;
+use crate::guide::{Guide, Section};
+use crate::lookup::{DocKey, Outcome};
+use crate::reply::{Action, ButtonStyle, Reply, Source, Tone, resolve_id};
+
+use super::Invocation;
+
+/// A best result scoring at least this is shown even when a runner-up is close (with the
+/// runners-up offered as buttons); below it, the reply only offers choices.
+const SHOW_ANYWAY: f64 = 0.3;
+
+/// Answers `/hint QUERY`.
+pub async fn hint(app: &App, invocation: &Invocation, query: &str) -> anyhow::Result<Reply> {
+    let knowledge = app.knowledge();
+    // Autocomplete and buttons send a section id; typed queries are searched.
+    if knowledge.guide.section(query.trim()).is_some() {
+        return hint_section(app, invocation, query.trim()).await;
+    }
+    let outcome = knowledge.index.search(query, &knowledge.search_options(&app.config));
+    let sections = section_hits(&knowledge.guide, &outcome);
+    let Some(&(best, best_score)) = sections.first() else {
+        return Ok(nothing_found(&knowledge, query, &outcome));
+    };
+    if !outcome.confident && best_score < SHOW_ANYWAY {
+        return Ok(did_you_mean(query, &sections));
+    }
+    let mut reply = show_section(app, invocation, &knowledge.guide, best, 0);
+    if !outcome.confident && reply.tone != Tone::Refusal {
+        for &(other, _) in sections.iter().skip(1).take(3) {
+            reply = reply.with_button(format!("Or: {}", other.display_path()), Action::Show(other.id.clone()), ButtonStyle::Secondary);
+        }
+    }
+    Ok(reply)
+}
+
+/// Shows exactly one section by id (a button, or an autocomplete choice).
+pub async fn hint_section(app: &App, invocation: &Invocation, id: &str) -> anyhow::Result<Reply> {
+    section_page(app, invocation, id, 0).await
+}
+
+/// Shows page `page` of a section by id.
+pub async fn section_page(app: &App, invocation: &Invocation, id: &str, page: usize) -> anyhow::Result<Reply> {
+    let knowledge = app.knowledge();
+    let guide = &knowledge.guide;
+    let Some(id) = resolve_id(id, guide.sections.iter().map(|s| s.id.as_str())) else {
+        return Ok(Reply::refusal("That part of the guide is no longer there (the guide was updated). Try `/hint` again."));
+    };
+    let Some(section) = guide.section(id) else {
+        return Ok(Reply::refusal("That part of the guide is no longer there. Try `/hint` again."));
+    };
+    Ok(show_section(app, invocation, guide, section, page))
+}
+
+/// True when the section, or one of its parents, matches a coach-only heading pattern.
+pub fn is_coach_only(guide: &Guide, section: &Section, patterns: &[String]) -> bool {
+    let mut current = Some(section);
+    while let Some(s) = current {
+        if patterns.iter().any(|p| heading_matches(p, s.heading())) {
+            return true;
+        }
+        current = s.parent.map(|p| &guide.sections[p]);
+    }
+    false
+}
+
+fn show_section(app: &App, invocation: &Invocation, guide: &Guide, section: &Section, page: usize) -> Reply {
+    let coach_only = is_coach_only(guide, section, &app.config.hints.coach_only);
+    if coach_only && !invocation.is_coach {
+        return Reply::refusal(format!(
+            "“{}” is for coaches: it holds the questions they use to check understanding. Ask your coach, or try `/hint` on a topic.",
+            section.display_path()
+        ));
+    }
+    let mut body = section.markdown();
+    let topics: Vec<&Section> = guide
+        .children(section)
+        .filter(|child| invocation.is_coach || !is_coach_only(guide, child, &app.config.hints.coach_only))
+        .collect();
+    if !topics.is_empty() {
+        let list = topics.iter().map(|t| format!("- {}", t.heading())).collect::<Vec<_>>().join("\n");
+        if !body.is_empty() {
+            body.push_str("\n\n");
+        }
+        body.push_str(&format!("**Topics in this part:**\n{list}"));
+    }
+    if body.trim().is_empty() {
+        body = "This section has no text of its own.".to_string();
+    }
+    let mut reply = Reply::new(section.display_path(), body).with_footer(footer(section, coach_only));
+    reply.source = Some(Source::Section(section.id.clone()));
+    reply.page = page;
+    // Coaches read the guide privately; a team's hint is for the whole team.
+    reply.private = invocation.is_coach;
+    if coach_only {
+        reply.tone = Tone::Warning;
+    }
+    reply
+}
+
+fn footer(section: &Section, coach_only: bool) -> String {
+    let mut footer = section.document.clone();
+    if coach_only {
+        footer.push_str(" · coaches only");
+    }
+    footer
+}
+
+fn section_hits<'a>(guide: &'a Guide, outcome: &Outcome) -> Vec<(&'a Section, f64)> {
+    outcome
+        .hits
+        .iter()
+        .filter_map(|hit| match hit.key {
+            DocKey::Section(i) => guide.sections.get(i).map(|s| (s, hit.score)),
+            DocKey::Playbook(_) => None,
+        })
+        .collect()
+}
+
+fn did_you_mean(query: &str, sections: &[(&Section, f64)]) -> Reply {
+    let mut reply = Reply::new("Did you mean…", format!("I am not sure which part of the guide “{query}” is about. Pick one:")).private();
+    for &(section, _) in sections.iter().take(5) {
+        reply = reply.with_button(section.display_path(), Action::Show(section.id.clone()), ButtonStyle::Primary);
+    }
+    reply
+}
+
+fn nothing_found(knowledge: &Knowledge, query: &str, outcome: &Outcome) -> Reply {
+    let challenges: Vec<String> = knowledge.guide.challenge_numbers().iter().map(|n| format!("`/challenge {n}`")).collect();
+    let mut body = format!("I found nothing in the guide about “{query}”.");
+    if !outcome.unmatched.is_empty() {
+        body.push_str(&format!(" These words are not in it: {}.", outcome.unmatched.join(", ")));
+    }
+    body.push_str(" Try other words, name a challenge (`/hint challenge 4 ingress`), or see a challenge's topics with ");
+    body.push_str(&challenges.join(", "));
+    body.push('.');
+    Reply::refusal(body)
+}

@@ -1,0 +1,88 @@
+//! The commands: an `Invocation` and a `Command` in, a `Reply` out.
+//!
+//! Discord and the console both call `execute`; neither holds logic. A command body
+//! reads: fetch, decide, render. Expected refusals are `Reply::refusal`; an `Err` is an
+//! internal failure, logged here once with its cause chain and shown as an apology.
+
+mod challenge;
+mod help;
+mod hint;
+mod parse;
+
+use chrono::{DateTime, Utc};
+
+use crate::app::App;
+use crate::reply::{Action, Reply};
+
+pub use hint::is_coach_only;
+pub use parse::{COMMANDS, CommandSpec, parse_slash};
+
+/// Who asked, where, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    /// The channel's name, used to name the team on first use.
+    pub channel_name: String,
+    pub user_id: u64,
+    pub user_name: String,
+    /// Decided by the caller from roles and permissions on every invocation.
+    pub is_coach: bool,
+    pub now: DateTime<Utc>,
+}
+
+/// A slash command with its options, already typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/hint QUERY`: the best-matching guide section.
+    Hint { query: String },
+    /// `/challenge N`: a challenge's goal and topics.
+    Challenge { number: i64 },
+    /// `/help`.
+    Help,
+    /// A button press, decoded from its custom id.
+    Button(Action),
+}
+
+impl Command {
+    /// The command's name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Hint { .. } => "hint",
+            Command::Challenge { .. } => "challenge",
+            Command::Help => "help",
+            Command::Button(_) => "button",
+        }
+    }
+}
+
+/// Runs a command. Never fails: internal errors are logged and become an apology.
+pub async fn execute(app: &App, invocation: &Invocation, command: Command) -> Reply {
+    let name = command.name();
+    match run(app, invocation, command).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            tracing::error!(command = name, channel = invocation.channel_id, error = format!("{error:#}"), "command failed");
+            Reply::apology()
+        }
+    }
+}
+
+async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Result<Reply> {
+    match command {
+        Command::Hint { query } => hint::hint(app, invocation, &query).await,
+        Command::Challenge { number } => Ok(challenge::challenge(app, invocation, number)),
+        Command::Help => Ok(help::help(invocation)),
+        Command::Button(action) => button(app, invocation, action).await,
+    }
+}
+
+async fn button(app: &App, invocation: &Invocation, action: Action) -> anyhow::Result<Reply> {
+    match action {
+        Action::Show(id) | Action::NextHint(id) => hint::hint_section(app, invocation, &id).await,
+        Action::Page { source: crate::reply::Source::Section(id), page } => hint::section_page(app, invocation, &id, page).await,
+        Action::Page { source: crate::reply::Source::Playbook(_), .. } | Action::Playbook(_) => {
+            Ok(Reply::refusal("Playbooks are not available in this version yet."))
+        }
+    }
+}
