@@ -224,7 +224,8 @@ fn message_text(message: &Message) -> String {
             text.push_str(&format!("\n— {}\n", footer.text));
         }
     }
-    let labels: Vec<String> = message.components.iter().flat_map(|row| row.components.iter().map(|b| format!("[{}]", b.label))).collect();
+    let labels: Vec<String> =
+        message.components.iter().flat_map(|row| row.components.iter().map(|b| format!("[{}]", b.label))).collect();
     if !labels.is_empty() {
         text.push_str(&format!("\n{}\n", labels.join(" ")));
     }
@@ -285,7 +286,8 @@ fn search(config: Config, args: SearchArgs) -> anyhow::Result<i32> {
             let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
             } else {
-                let file = std::fs::File::open(path).with_context(|| format!("opening batch file {}", path.display()))?;
+                let file =
+                    std::fs::File::open(path).with_context(|| format!("opening batch file {}", path.display()))?;
                 Box::new(std::io::BufReader::new(file))
             };
             for line in reader.lines() {

@@ -127,7 +127,10 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.lookup.max_results >= 1 && self.lookup.max_results <= 25, "lookup.max_results must be 1 to 25");
+        anyhow::ensure!(
+            self.lookup.max_results >= 1 && self.lookup.max_results <= 25,
+            "lookup.max_results must be 1 to 25"
+        );
         anyhow::ensure!(self.lookup.confidence_ratio >= 1.0, "lookup.confidence_ratio must be at least 1.0");
         anyhow::ensure!((0.0..1.0).contains(&self.lookup.min_score), "lookup.min_score must be between 0 and 1");
         anyhow::ensure!(!self.database.trim().is_empty(), "database must not be empty");

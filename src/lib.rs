@@ -2,19 +2,19 @@
 //!
 //! Modules in reading order:
 
+/// Shared state: config and the loaded guide.
+pub mod app;
+/// The offline command line: `ask`, `console`, `search`, `guide lint`.
+pub mod cli;
+/// The commands: `Invocation` + `Command` → `Reply`.
+pub mod commands;
 /// Settings from `config.toml`, every key optional, unknown keys refused.
 pub mod config;
 /// The coaches' guide: markdown parsed into a tree of sections.
 pub mod guide;
 /// One index over guide sections (and playbooks) for `/hint`, autocomplete and search.
 pub mod lookup;
-/// What a command answers, before any transport.
-pub mod reply;
 /// `Reply` → Discord's message shape, inside Discord's limits.
 pub mod render;
-/// Shared state: config and the loaded guide.
-pub mod app;
-/// The commands: `Invocation` + `Command` → `Reply`.
-pub mod commands;
-/// The offline command line: `ask`, `console`, `search`, `guide lint`.
-pub mod cli;
+/// What a command answers, before any transport.
+pub mod reply;

@@ -177,7 +177,13 @@ fn page_footer(footer: Option<&str>, page: usize, count: usize) -> Option<String
 }
 
 /// Builds an embed and trims it to the 6000-character total if fields push it over.
-fn fit_embed(title: Option<String>, body: &str, mut fields: Vec<EmbedField>, footer: Option<String>, color: u32) -> Embed {
+fn fit_embed(
+    title: Option<String>,
+    body: &str,
+    mut fields: Vec<EmbedField>,
+    footer: Option<String>,
+    color: u32,
+) -> Embed {
     let footer = footer.map(|f| EmbedFooter { text: truncate(&neutralize_mentions(&f), limits::FOOTER) });
     let description = if body.trim().is_empty() { None } else { Some(truncate(body, limits::EMBED_DESCRIPTION)) };
     let size = |fields: &[EmbedField]| {
@@ -287,7 +293,8 @@ fn cut_block(block: &str, budget: usize) -> Vec<String> {
         let ticks: String = trimmed.chars().take_while(|&c| c == '`').collect();
         let opener = trimmed.to_string();
         let lines: Vec<&str> = block.lines().collect();
-        let inner_end = if lines.len() > 1 && lines[lines.len() - 1].trim() == ticks { lines.len() - 1 } else { lines.len() };
+        let inner_end =
+            if lines.len() > 1 && lines[lines.len() - 1].trim() == ticks { lines.len() - 1 } else { lines.len() };
         let inner = &lines[1..inner_end];
         let room = budget.saturating_sub(char_len(&opener) + ticks.len() + 2).max(50);
         let mut out = Vec::new();
@@ -434,7 +441,10 @@ pub fn check_limits(message: &Message) -> Result<(), String> {
             return Err(format!("{} buttons in a row", row.components.len()));
         }
         for button in &row.components {
-            if button.custom_id.len() > limits::CUSTOM_ID || char_len(&button.label) > limits::BUTTON_LABEL || button.label.is_empty() {
+            if button.custom_id.len() > limits::CUSTOM_ID
+                || char_len(&button.label) > limits::BUTTON_LABEL
+                || button.label.is_empty()
+            {
                 return Err(format!("button {:?} breaks a limit", button.label));
             }
         }

@@ -106,7 +106,10 @@ impl Action {
         let (head, id) = rest.split_once(':').map(|(head, tail)| {
             // `ps:3:challenge-4/ingress` has the page between tag and id.
             match head {
-                "ps" | "pp" => tail.split_once(':').map(|(page, id)| (format!("{head}:{page}"), id)).unwrap_or((head.to_string(), tail)),
+                "ps" | "pp" => tail
+                    .split_once(':')
+                    .map(|(page, id)| (format!("{head}:{page}"), id))
+                    .unwrap_or((head.to_string(), tail)),
                 _ => (head.to_string(), tail),
             }
         })?;

@@ -30,7 +30,11 @@ pub async fn hint(app: &App, invocation: &Invocation, query: &str) -> anyhow::Re
     let mut reply = show_section(app, invocation, &knowledge.guide, best, 0);
     if !outcome.confident && reply.tone != Tone::Refusal {
         for &(other, _) in sections.iter().skip(1).take(3) {
-            reply = reply.with_button(format!("Or: {}", other.display_path()), Action::Show(other.id.clone()), ButtonStyle::Secondary);
+            reply = reply.with_button(
+                format!("Or: {}", other.display_path()),
+                Action::Show(other.id.clone()),
+                ButtonStyle::Secondary,
+            );
         }
     }
     Ok(reply)
@@ -46,7 +50,9 @@ pub async fn section_page(app: &App, invocation: &Invocation, id: &str, page: us
     let knowledge = app.knowledge();
     let guide = &knowledge.guide;
     let Some(id) = resolve_id(id, guide.sections.iter().map(|s| s.id.as_str())) else {
-        return Ok(Reply::refusal("That part of the guide is no longer there (the guide was updated). Try `/hint` again."));
+        return Ok(Reply::refusal(
+            "That part of the guide is no longer there (the guide was updated). Try `/hint` again.",
+        ));
     };
     let Some(section) = guide.section(id) else {
         return Ok(Reply::refusal("That part of the guide is no longer there. Try `/hint` again."));
@@ -120,7 +126,9 @@ fn section_hits<'a>(guide: &'a Guide, outcome: &Outcome) -> Vec<(&'a Section, f6
 }
 
 fn did_you_mean(query: &str, sections: &[(&Section, f64)]) -> Reply {
-    let mut reply = Reply::new("Did you mean…", format!("I am not sure which part of the guide “{query}” is about. Pick one:")).private();
+    let mut reply =
+        Reply::new("Did you mean…", format!("I am not sure which part of the guide “{query}” is about. Pick one:"))
+            .private();
     for &(section, _) in sections.iter().take(5) {
         reply = reply.with_button(section.display_path(), Action::Show(section.id.clone()), ButtonStyle::Primary);
     }
@@ -128,12 +136,15 @@ fn did_you_mean(query: &str, sections: &[(&Section, f64)]) -> Reply {
 }
 
 fn nothing_found(knowledge: &Knowledge, query: &str, outcome: &Outcome) -> Reply {
-    let challenges: Vec<String> = knowledge.guide.challenge_numbers().iter().map(|n| format!("`/challenge {n}`")).collect();
+    let challenges: Vec<String> =
+        knowledge.guide.challenge_numbers().iter().map(|n| format!("`/challenge {n}`")).collect();
     let mut body = format!("I found nothing in the guide about “{query}”.");
     if !outcome.unmatched.is_empty() {
         body.push_str(&format!(" These words are not in it: {}.", outcome.unmatched.join(", ")));
     }
-    body.push_str(" Try other words, name a challenge (`/hint challenge 4 ingress`), or see a challenge's topics with ");
+    body.push_str(
+        " Try other words, name a challenge (`/hint challenge 4 ingress`), or see a challenge's topics with ",
+    );
     body.push_str(&challenges.join(", "));
     body.push('.');
     Reply::refusal(body)

@@ -62,7 +62,12 @@ pub async fn execute(app: &App, invocation: &Invocation, command: Command) -> Re
     match run(app, invocation, command).await {
         Ok(reply) => reply,
         Err(error) => {
-            tracing::error!(command = name, channel = invocation.channel_id, error = format!("{error:#}"), "command failed");
+            tracing::error!(
+                command = name,
+                channel = invocation.channel_id,
+                error = format!("{error:#}"),
+                "command failed"
+            );
             Reply::apology()
         }
     }
@@ -80,7 +85,9 @@ async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Re
 async fn button(app: &App, invocation: &Invocation, action: Action) -> anyhow::Result<Reply> {
     match action {
         Action::Show(id) | Action::NextHint(id) => hint::hint_section(app, invocation, &id).await,
-        Action::Page { source: crate::reply::Source::Section(id), page } => hint::section_page(app, invocation, &id, page).await,
+        Action::Page { source: crate::reply::Source::Section(id), page } => {
+            hint::section_page(app, invocation, &id, page).await
+        }
         Action::Page { source: crate::reply::Source::Playbook(_), .. } | Action::Playbook(_) => {
             Ok(Reply::refusal("Playbooks are not available in this version yet."))
         }

@@ -17,8 +17,18 @@ pub struct CommandSpec {
 
 /// Every command, in the order `/help` lists them.
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "hint", description: "Find the guide section for a topic, e.g. challenge 4 ingress", usage: "/hint QUERY", coach_only: false },
-    CommandSpec { name: "challenge", description: "Show a challenge's goal and its topics", usage: "/challenge N", coach_only: false },
+    CommandSpec {
+        name: "hint",
+        description: "Find the guide section for a topic, e.g. challenge 4 ingress",
+        usage: "/hint QUERY",
+        coach_only: false,
+    },
+    CommandSpec {
+        name: "challenge",
+        description: "Show a challenge's goal and its topics",
+        usage: "/challenge N",
+        coach_only: false,
+    },
     CommandSpec { name: "help", description: "List what hackcoach can do", usage: "/help", coach_only: false },
 ];
 
@@ -65,7 +75,9 @@ pub fn challenge_number(text: &str) -> Result<i64, String> {
     if text.trim().is_empty() {
         return Err("Give a challenge number, for example `/challenge 4`.".to_string());
     }
-    cleaned.parse::<i64>().map_err(|_| format!("“{}” is not a challenge number; use a number such as `4`.", text.trim()))
+    cleaned
+        .parse::<i64>()
+        .map_err(|_| format!("“{}” is not a challenge number; use a number such as `4`.", text.trim()))
 }
 
 #[cfg(test)]

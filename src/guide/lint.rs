@@ -48,7 +48,11 @@ pub fn lint(guide: &Guide) -> LintReport {
         if let Some(n) = section.challenge
             && !seen.insert(n)
         {
-            report.warnings.push(format!("{}:{}: challenge {n} appears twice; the first one is used", section.source.display(), section.line));
+            report.warnings.push(format!(
+                "{}:{}: challenge {n} appears twice; the first one is used",
+                section.source.display(),
+                section.line
+            ));
         }
     }
     numbers.sort_unstable();
@@ -79,10 +83,19 @@ pub fn lint(guide: &Guide) -> LintReport {
             if let Some(anchor) = link.target.strip_prefix('#')
                 && !anchors.contains(&slug(anchor))
             {
-                report.warnings.push(format!("{}:{}: link to #{anchor} matches no heading", section.source.display(), link.line));
+                report.warnings.push(format!(
+                    "{}:{}: link to #{anchor} matches no heading",
+                    section.source.display(),
+                    link.line
+                ));
             }
             if link.target.trim().is_empty() {
-                report.warnings.push(format!("{}:{}: link “{}” has no target", section.source.display(), link.line, link.text));
+                report.warnings.push(format!(
+                    "{}:{}: link “{}” has no target",
+                    section.source.display(),
+                    link.line,
+                    link.text
+                ));
             }
         }
     }

@@ -68,8 +68,13 @@ pub struct Block {
 pub enum BlockKind {
     Paragraph,
     /// A list item, with its nesting depth (0 for the outer list) and its number when ordered.
-    ListItem { depth: usize, number: Option<u64> },
-    Code { language: String },
+    ListItem {
+        depth: usize,
+        number: Option<u64>,
+    },
+    Code {
+        language: String,
+    },
     Quote,
     /// A table of contents: only links to headings of the same document. Not searched.
     Contents,
@@ -110,8 +115,7 @@ impl Guide {
     pub fn load(dir: &Path) -> anyhow::Result<Guide> {
         use anyhow::Context as _;
         let mut files = Vec::new();
-        let entries =
-            std::fs::read_dir(dir).with_context(|| format!("reading guide directory {}", dir.display()))?;
+        let entries = std::fs::read_dir(dir).with_context(|| format!("reading guide directory {}", dir.display()))?;
         for entry in entries {
             let entry = entry.with_context(|| format!("reading guide directory {}", dir.display()))?;
             let path = entry.path();
@@ -120,12 +124,11 @@ impl Guide {
                 if name == "troubleshooting" || name.to_string_lossy().starts_with('.') {
                     continue;
                 }
-                let sub = std::fs::read_dir(&path)
-                    .with_context(|| format!("reading guide directory {}", path.display()))?;
+                let sub =
+                    std::fs::read_dir(&path).with_context(|| format!("reading guide directory {}", path.display()))?;
                 for sub_entry in sub {
-                    let sub_path = sub_entry
-                        .with_context(|| format!("reading guide directory {}", path.display()))?
-                        .path();
+                    let sub_path =
+                        sub_entry.with_context(|| format!("reading guide directory {}", path.display()))?.path();
                     if is_markdown(&sub_path) {
                         files.push(sub_path);
                     }
@@ -324,7 +327,8 @@ mod tests {
 
     #[test]
     fn a_file_without_headings_is_a_problem_not_a_failure() {
-        let guide = Guide::from_documents([(Path::new("empty.md"), "just text"), (Path::new("g.md"), "## Challenge 1\nx")]);
+        let guide =
+            Guide::from_documents([(Path::new("empty.md"), "just text"), (Path::new("g.md"), "## Challenge 1\nx")]);
         assert_eq!(guide.sections.len(), 1);
         assert_eq!(guide.problems.len(), 1);
         assert!(guide.problems[0].to_string().contains("empty.md"));

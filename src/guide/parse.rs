@@ -333,7 +333,11 @@ impl Builder<'_> {
             if is_web && !text_markdown.trim().is_empty() {
                 inline.markdown.truncate(start);
                 // Discord masks links only in embeds; `<url>` avoids a preview card.
-                let shown = if text_plain.trim() == target { format!("<{target}>") } else { format!("[{text_markdown}](<{target}>)") };
+                let shown = if text_plain.trim() == target {
+                    format!("<{target}>")
+                } else {
+                    format!("[{text_markdown}](<{target}>)")
+                };
                 inline.markdown.push_str(&shown);
             }
             Link { text: text_plain, target, line: line_for_link }
@@ -430,7 +434,8 @@ impl Builder<'_> {
             None => "-".to_string(),
         };
         let body = inline.markdown.trim().replace('\n', &format!("\n{indent}  "));
-        let block = Block { kind, markdown: format!("{indent}{marker} {body}"), plain: collapse_whitespace(&inline.plain) };
+        let block =
+            Block { kind, markdown: format!("{indent}{marker} {body}"), plain: collapse_whitespace(&inline.plain) };
         let slot = item.slot.min(self.blocks_mut().len());
         self.blocks_mut().insert(slot, block);
     }

@@ -112,7 +112,11 @@ impl Index {
         Index::from_documents(documents, vocabulary, max_challenge)
     }
 
-    fn from_documents(documents: Vec<(DocKey, Document, bool)>, vocabulary: Vocabulary, max_challenge: ChallengeNumber) -> Index {
+    fn from_documents(
+        documents: Vec<(DocKey, Document, bool)>,
+        vocabulary: Vocabulary,
+        max_challenge: ChallengeNumber,
+    ) -> Index {
         let normalizer = Normalizer::default();
         let mut term_ids: HashMap<String, u32> = HashMap::new();
         let mut postings: Vec<Vec<Posting>> = Vec::new();
@@ -193,7 +197,19 @@ impl Index {
                 deletions.entry(variant).or_default().push(i as u32);
             }
         }
-        Index { normalizer, vocabulary, docs, term_ids, postings, idf, average_length, surface, surface_ids, deletions, max_challenge }
+        Index {
+            normalizer,
+            vocabulary,
+            docs,
+            term_ids,
+            postings,
+            idf,
+            average_length,
+            surface,
+            surface_ids,
+            deletions,
+            max_challenge,
+        }
     }
 
     /// The highest challenge number in the guide (0 when it has none).
@@ -248,16 +264,23 @@ impl Index {
             [] => false,
             [only] => only.1 >= options.min_score * 2.0,
             [first, second, ..] => {
-                first.1 >= second.1 * options.confidence_ratio || self.covers_heading(first.0, &slots) && !self.covers_heading(second.0, &slots)
+                first.1 >= second.1 * options.confidence_ratio
+                    || self.covers_heading(first.0, &slots) && !self.covers_heading(second.0, &slots)
             }
         };
-        let hits = scored.into_iter().map(|(doc, score, matched)| Hit { key: self.docs[doc].key, score, matched }).collect();
+        let hits =
+            scored.into_iter().map(|(doc, score, matched)| Hit { key: self.docs[doc].key, score, matched }).collect();
         Outcome { hits, confident, scope: scope.challenge, unmatched }
     }
 
     /// BM25F per slot, best alternative per slot, normalised, with the heading bonus
     /// and the scope applied.
-    fn score(&self, slots: &[Slot], scope: Option<ChallengeNumber>, wanted: &dyn Fn(&DocKey) -> bool) -> Vec<(usize, f64, Vec<String>)> {
+    fn score(
+        &self,
+        slots: &[Slot],
+        scope: Option<ChallengeNumber>,
+        wanted: &dyn Fn(&DocKey) -> bool,
+    ) -> Vec<(usize, f64, Vec<String>)> {
         let doc_count = self.docs.len();
         let mut totals = vec![0.0; doc_count];
         let mut matched: Vec<Vec<usize>> = vec![Vec::new(); doc_count];
@@ -316,7 +339,9 @@ impl Index {
                 let coverage = self.docs[doc]
                     .heading_terms
                     .iter()
-                    .map(|heading| heading.iter().filter(|t| matched_terms[doc].contains(t)).count() as f64 / heading.len() as f64)
+                    .map(|heading| {
+                        heading.iter().filter(|t| matched_terms[doc].contains(t)).count() as f64 / heading.len() as f64
+                    })
                     .fold(0.0, f64::max);
                 let slot_share = matched[doc].len() as f64 / answered_slots.max(1) as f64;
                 let mut score = (0.7 * relevance + 0.3 * coverage * slot_share) * answered_share;
@@ -345,7 +370,8 @@ impl Index {
     /// True when every content word of the document's heading (or of one alias) is
     /// among the query's slots.
     fn covers_heading(&self, doc: usize, slots: &[Slot]) -> bool {
-        let query_terms: HashSet<u32> = slots.iter().flat_map(|s| s.alternatives.iter().flat_map(|a| a.terms.iter().copied())).collect();
+        let query_terms: HashSet<u32> =
+            slots.iter().flat_map(|s| s.alternatives.iter().flat_map(|a| a.terms.iter().copied())).collect();
         self.docs[doc].heading_terms.iter().any(|heading| heading.iter().all(|t| query_terms.contains(t)))
     }
 
@@ -482,7 +508,10 @@ impl Index {
             .take_while(|(w, _)| w.starts_with(word))
             .filter(|(w, _)| w.len() > word.len())
             .take(8)
-            .map(|(w, term)| Alternative { terms: vec![*term], weight: 0.6 + 0.3 * (word.len() as f64 / w.len() as f64) })
+            .map(|(w, term)| Alternative {
+                terms: vec![*term],
+                weight: 0.6 + 0.3 * (word.len() as f64 / w.len() as f64),
+            })
             .collect()
     }
 

@@ -9,10 +9,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 /// Lowercase words of `text`, split on everything but letters and digits, in order.
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
 }
 
 /// Joined forms of compounds written with `-`, `_` or `.` between letters
@@ -60,7 +57,10 @@ mod tests {
 
     #[test]
     fn words_split_on_punctuation_and_fold_case() {
-        assert_eq!(words("Docker-Networking: `kubectl port-forward`!"), ["docker", "networking", "kubectl", "port", "forward"]);
+        assert_eq!(
+            words("Docker-Networking: `kubectl port-forward`!"),
+            ["docker", "networking", "kubectl", "port", "forward"]
+        );
         assert_eq!(words("{name},{port}"), ["name", "port"]);
         assert_eq!(words("  "), Vec::<String>::new());
     }
