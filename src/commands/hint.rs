@@ -19,8 +19,28 @@ pub async fn hint(app: &App, invocation: &Invocation, query: &str) -> anyhow::Re
     if knowledge.guide.section(query.trim()).is_some() {
         return hint_section(app, invocation, query.trim()).await;
     }
-    let outcome = knowledge.index.search(query, &knowledge.search_options(&app.config));
-    let sections = section_hits(&knowledge.guide, &outcome);
+    let options = knowledge.search_options(&app.config);
+    let guide = &knowledge.guide;
+    let patterns = &app.config.hints.coach_only;
+    let outcome = knowledge.index.search(query, &options);
+    let outcome = if invocation.is_coach {
+        outcome
+    } else {
+        // A member who names a coach-only section is told it is for coaches; otherwise
+        // their lookup ranks only what they may read.
+        if let Some(&(best, _)) = section_hits(guide, &outcome).first()
+            && outcome.confident
+            && is_coach_only(guide, best, patterns)
+            && names_heading(query, best)
+        {
+            return Ok(show_section(app, invocation, guide, best, 0));
+        }
+        knowledge.index.search_where(query, &options, &|key| match key {
+            DocKey::Section(i) => guide.sections.get(i).is_some_and(|s| !is_coach_only(guide, s, patterns)),
+            DocKey::Playbook(_) => true,
+        })
+    };
+    let sections = section_hits(guide, &outcome);
     let Some(&(best, best_score)) = sections.first() else {
         return Ok(nothing_found(&knowledge, query, &outcome));
     };
@@ -60,6 +80,17 @@ pub async fn section_page(app: &App, invocation: &Invocation, id: &str, page: us
     Ok(show_section(app, invocation, guide, section, page))
 }
 
+/// True when the query names the section's heading (every content word of it, typos
+/// allowed): "challenge 1 follow up" names "Challenge 1 Follow Up Questions".
+fn names_heading(query: &str, section: &Section) -> bool {
+    let query_words = crate::lookup::text::words(query);
+    let heading_words = crate::lookup::text::words(section.heading());
+    let significant: Vec<&String> = heading_words.iter().filter(|w| w.len() > 2).collect();
+    !significant.is_empty()
+        && significant.iter().filter(|w| query_words.iter().any(|q| strsim::damerau_levenshtein(q, w) <= 2)).count() * 2
+            >= significant.len()
+}
+
 /// True when the section, or one of its parents, matches a coach-only heading pattern.
 pub fn is_coach_only(guide: &Guide, section: &Section, patterns: &[String]) -> bool {
     let mut current = Some(section);
@@ -76,7 +107,7 @@ fn show_section(app: &App, invocation: &Invocation, guide: &Guide, section: &Sec
     let coach_only = is_coach_only(guide, section, &app.config.hints.coach_only);
     if coach_only && !invocation.is_coach {
         return Reply::refusal(format!(
-            "“{}” is for coaches: it holds the questions they use to check understanding. Ask your coach, or try `/hint` on a topic.",
+            "“{}” is for coaches only. Ask your coach, or try `/hint` on a topic.",
             section.display_path()
         ));
     }

@@ -35,12 +35,14 @@ const CONTEXT: usize = 2;
 const BODY: usize = 3;
 const FIELDS: usize = 4;
 const FIELD_WEIGHT: [f64; FIELDS] = [4.0, 3.5, 0.6, 1.0];
-const FIELD_B: [f64; FIELDS] = [0.3, 0.3, 0.3, 0.75];
+const FIELD_B: [f64; FIELDS] = [0.3, 0.3, 0.3, 0.5];
 const K1: f64 = 1.2;
 /// Results outside the challenge a query names keep this share of their score.
 const OUT_OF_SCOPE: f64 = 0.35;
 /// Weight of a synonym relative to the word typed.
 const SYNONYM_WEIGHT: f64 = 0.9;
+/// Bonus for query words standing together in a document (0 to this much).
+const PROXIMITY_WEIGHT: f64 = 0.15;
 
 #[derive(Debug, Clone)]
 struct DocInfo {
@@ -71,6 +73,11 @@ pub struct Index {
     /// Every word seen, sorted, with the term it normalises to: for prefixes and typos.
     surface: Vec<(String, u32)>,
     surface_ids: HashMap<String, u32>,
+    /// Each document's content terms in order (heading, then body; stop words left out),
+    /// for proximity: a section where the query's words stand close together
+    /// ("teams will not complete all the challenges") answers it better than one where
+    /// they are scattered.
+    sequences: Vec<Vec<u32>>,
     /// Deletion neighbourhood: a word with up to two letters deleted → surface indices.
     deletions: HashMap<String, Vec<u32>>,
     max_challenge: ChallengeNumber,
@@ -96,10 +103,16 @@ impl Index {
     pub fn build(guide: &Guide, playbooks: &[Document], vocabulary: Vocabulary) -> Index {
         let mut documents: Vec<(DocKey, Document, bool)> = Vec::new();
         for (i, section) in guide.sections.iter().enumerate() {
+            // A file's preamble has no heading of its own: its title is context, not a
+            // claim to be about every word in it.
+            let (heading, context) = match section.path.split_last() {
+                Some((heading, parents)) => (heading.clone(), parents.to_vec()),
+                None => (String::new(), vec![section.document.clone()]),
+            };
             let document = Document {
-                heading: section.heading().to_string(),
+                heading,
                 aliases: Vec::new(),
-                context: section.path.iter().take(section.path.len().saturating_sub(1)).cloned().collect(),
+                context,
                 body: section.plain_text(),
                 challenge: section.challenge,
             };
@@ -123,6 +136,7 @@ impl Index {
         let mut surface_ids: HashMap<String, u32> = HashMap::new();
         let mut docs = Vec::with_capacity(documents.len());
         let mut total_length = [0.0; FIELDS];
+        let mut sequences: Vec<Vec<u32>> = Vec::new();
 
         let intern = |term: String, term_ids: &mut HashMap<String, u32>, postings: &mut Vec<Vec<Posting>>| -> u32 {
             if let Some(&id) = term_ids.get(&term) {
@@ -156,6 +170,12 @@ impl Index {
             for (id, tf) in counts {
                 postings[id as usize].push(Posting { doc: doc_number as u32, tf });
             }
+            let sequence: Vec<u32> = words(&format!("{}\n{}", document.heading, document.body))
+                .iter()
+                .filter(|w| !vocabulary.is_stopword(w))
+                .filter_map(|w| term_ids.get(&normalizer.term(w)).copied())
+                .collect();
+            sequences.push(sequence);
             let content_terms = |text: &str| -> HashSet<u32> {
                 let mut heading_words = words(text);
                 if let Some(n) = document.challenge {
@@ -207,6 +227,7 @@ impl Index {
             average_length,
             surface,
             surface_ids,
+            sequences,
             deletions,
             max_challenge,
         }
@@ -223,6 +244,12 @@ impl Index {
 
     /// Ranks documents for `query`.
     pub fn search(&self, query: &str, options: &SearchOptions) -> Outcome {
+        self.search_where(query, options, &|_| true)
+    }
+
+    /// Like `search`, over only the documents `keep` accepts (a team member's lookup
+    /// leaves out coach-only sections, so it answers with what they may read).
+    pub fn search_where(&self, query: &str, options: &SearchOptions, keep: &dyn Fn(DocKey) -> bool) -> Outcome {
         let all_words = words(query);
         let scope = parse_scope(&all_words, self.max_challenge);
         let slots = self.slots(&scope.words, options.prefix_last);
@@ -230,7 +257,9 @@ impl Index {
             slots.iter().filter(|slot| slot.alternatives.is_empty()).map(|slot| slot.typed.clone()).collect();
 
         let wanted = |key: &DocKey| match (options.kinds, key) {
-            (Kinds::Both, _) | (Kinds::Sections, DocKey::Section(_)) | (Kinds::Playbooks, DocKey::Playbook(_)) => true,
+            (Kinds::Both, _) | (Kinds::Sections, DocKey::Section(_)) | (Kinds::Playbooks, DocKey::Playbook(_)) => {
+                keep(*key)
+            }
             _ => false,
         };
 
@@ -288,6 +317,7 @@ impl Index {
         let mut possible = 0.0;
         let mut slot_best = vec![0.0; doc_count];
         let mut alternative_score = vec![0.0; doc_count];
+        let mut alternative_hits = vec![0u32; doc_count];
         let mut answered_slots = 0usize;
 
         for (slot_number, slot) in slots.iter().enumerate() {
@@ -303,16 +333,22 @@ impl Index {
             slot_best.iter_mut().for_each(|s| *s = 0.0);
             for alternative in &slot.alternatives {
                 alternative_score.iter_mut().for_each(|s| *s = 0.0);
+                alternative_hits.iter_mut().for_each(|h| *h = 0);
                 for &term in &alternative.terms {
                     let idf = self.idf[term as usize];
                     for posting in &self.postings[term as usize] {
                         let doc = posting.doc as usize;
                         alternative_score[doc] += idf * self.saturated_tf(doc, &posting.tf);
+                        alternative_hits[doc] += 1;
                         matched_terms[doc].insert(term);
                     }
                 }
+                let length = alternative.terms.len() as f64;
                 for doc in 0..doc_count {
-                    let score = alternative.weight * alternative_score[doc];
+                    // A phrase ("key vault") counts fully only where all its words are;
+                    // half of it counts a quarter.
+                    let coverage = f64::from(alternative_hits[doc]) / length;
+                    let score = alternative.weight * alternative_score[doc] * coverage * coverage;
                     if score > slot_best[doc] {
                         slot_best[doc] = score;
                     }
@@ -344,7 +380,10 @@ impl Index {
                     })
                     .fold(0.0, f64::max);
                 let slot_share = matched[doc].len() as f64 / answered_slots.max(1) as f64;
-                let mut score = (0.7 * relevance + 0.3 * coverage * slot_share) * answered_share;
+                let proximity = if matched[doc].len() >= 2 { self.proximity(doc, slots, &matched[doc]) } else { 0.0 };
+                let mut score =
+                    (0.7 * relevance + 0.3 * coverage * slot_share + PROXIMITY_WEIGHT * proximity * slot_share)
+                        * answered_share;
                 if scope.is_some() && self.docs[doc].challenge != scope {
                     score *= OUT_OF_SCOPE;
                 }
@@ -352,6 +391,37 @@ impl Index {
                 (doc, score, typed)
             })
             .collect()
+    }
+
+    /// How closely the matched slots stand in the document: the number of slots over the
+    /// length of the shortest run of content words holding one term of each (1 when
+    /// they stand side by side).
+    fn proximity(&self, doc: usize, slots: &[Slot], matched: &[usize]) -> f64 {
+        let sequence = &self.sequences[doc];
+        let slot_of =
+            |term: u32| matched.iter().position(|&s| slots[s].alternatives.iter().any(|a| a.terms.contains(&term)));
+        let marks: Vec<Option<usize>> = sequence.iter().map(|&t| slot_of(t)).collect();
+        let wanted = matched.len();
+        let mut counts = vec![0usize; wanted];
+        let (mut covered, mut start, mut best) = (0, 0, usize::MAX);
+        for end in 0..marks.len() {
+            let Some(slot) = marks[end] else { continue };
+            counts[slot] += 1;
+            if counts[slot] == 1 {
+                covered += 1;
+            }
+            while covered == wanted {
+                best = best.min(end - start + 1);
+                if let Some(first) = marks[start] {
+                    counts[first] -= 1;
+                    if counts[first] == 0 {
+                        covered -= 1;
+                    }
+                }
+                start += 1;
+            }
+        }
+        if best == usize::MAX { 0.0 } else { wanted as f64 / best as f64 }
     }
 
     fn saturated_tf(&self, doc: usize, tf: &[u16; FIELDS]) -> f64 {

@@ -35,7 +35,7 @@ pub fn parse_scope(words: &[String], max_challenge: ChallengeNumber) -> Scope {
     for &i in &ends {
         if let Some(n) = words.get(i).and_then(|w| w.parse::<ChallengeNumber>().ok())
             && in_range(n)
-            && !words.get(i.wrapping_sub(1)).is_some_and(|w| w == "port")
+            && words.get(i.wrapping_sub(1)).is_none_or(|w| w != "port")
         {
             return Scope { challenge: Some(n), words: without(words, &[i]) };
         }
