@@ -9,23 +9,47 @@ use anyhow::Context as _;
 
 use crate::config::Config;
 use crate::guide::Guide;
+use crate::guide::LoadProblem;
 use crate::lookup::{Index, SearchOptions, Vocabulary};
+use crate::playbook::{ErrorMatcher, Playbook, load_playbooks};
 
 /// The guide and everything derived from it, replaced together on reload.
 #[derive(Debug)]
 pub struct Knowledge {
     pub guide: Guide,
+    /// Playbooks from `troubleshooting/`; `DocKey::Playbook(i)` indexes this.
+    pub playbooks: Vec<Playbook>,
+    /// Playbook files that failed to load (the others did).
+    pub playbook_problems: Vec<LoadProblem>,
     pub index: Index,
+    pub errors: ErrorMatcher,
 }
 
 impl Knowledge {
-    /// Loads the guide folder: guide files, vocabulary.
+    /// Loads the guide folder: guide files, playbooks, vocabulary.
     pub fn load(config: &Config) -> anyhow::Result<Knowledge> {
         let dir = &config.guide_dir;
         let guide = Guide::load(dir).with_context(|| format!("loading the guide from {}", dir.display()))?;
         let vocabulary = Vocabulary::load(dir)?;
-        let index = Index::build(&guide, &[], vocabulary);
-        Ok(Knowledge { guide, index })
+        let (playbooks, playbook_problems) = load_playbooks(&dir.join("troubleshooting"));
+        Ok(Knowledge::build(guide, playbooks, playbook_problems, vocabulary))
+    }
+
+    /// Builds the index and matcher over a loaded guide and playbooks.
+    pub fn build(
+        guide: Guide,
+        playbooks: Vec<Playbook>,
+        playbook_problems: Vec<LoadProblem>,
+        vocabulary: Vocabulary,
+    ) -> Knowledge {
+        let documents: Vec<_> = playbooks.iter().map(Playbook::document).collect();
+        let index = Index::build(&guide, &documents, vocabulary);
+        let errors = ErrorMatcher::new(playbooks.iter().map(|p| p.errors.as_slice()));
+        Knowledge { guide, playbooks, playbook_problems, index, errors }
+    }
+
+    pub fn playbook(&self, id: &str) -> Option<&Playbook> {
+        self.playbooks.iter().find(|p| p.id == id)
     }
 
     /// Search options from the config, for sections.

@@ -309,7 +309,14 @@ fn search(config: Config, args: SearchArgs) -> anyhow::Result<i32> {
 fn guide_lint(config: Config) -> anyhow::Result<i32> {
     let app = App::load(config)?;
     let knowledge = app.knowledge();
-    let report = lint(&knowledge.guide);
+    let mut report = lint(&knowledge.guide);
+    report.errors.extend(crate::playbook::lint(
+        &knowledge.playbooks,
+        &knowledge.playbook_problems,
+        &knowledge.guide,
+        &knowledge.errors,
+    ));
+    println!("playbooks: {}", knowledge.playbooks.len());
     println!("{report}");
     Ok(if report.is_ok() { 0 } else { 1 })
 }

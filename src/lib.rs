@@ -14,6 +14,8 @@ pub mod config;
 pub mod guide;
 /// One index over guide sections (and playbooks) for `/hint`, autocomplete and search.
 pub mod lookup;
+/// Troubleshooting playbooks and the error matcher behind `/troubleshoot`.
+pub mod playbook;
 /// `Reply` → Discord's message shape, inside Discord's limits.
 pub mod render;
 /// What a command answers, before any transport.

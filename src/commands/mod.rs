@@ -8,6 +8,7 @@ mod challenge;
 mod help;
 mod hint;
 mod parse;
+mod troubleshoot;
 
 use chrono::{DateTime, Utc};
 
@@ -38,6 +39,8 @@ pub enum Command {
     Hint { query: String },
     /// `/challenge N`: a challenge's goal and topics.
     Challenge { number: i64 },
+    /// `/troubleshoot TOPIC`: the playbook for a topic or a pasted error.
+    Troubleshoot { query: String },
     /// `/help`.
     Help,
     /// A button press, decoded from its custom id.
@@ -50,6 +53,7 @@ impl Command {
         match self {
             Command::Hint { .. } => "hint",
             Command::Challenge { .. } => "challenge",
+            Command::Troubleshoot { .. } => "troubleshoot",
             Command::Help => "help",
             Command::Button(_) => "button",
         }
@@ -77,6 +81,7 @@ async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Re
     match command {
         Command::Hint { query } => hint::hint(app, invocation, &query).await,
         Command::Challenge { number } => Ok(challenge::challenge(app, invocation, number)),
+        Command::Troubleshoot { query } => Ok(troubleshoot::troubleshoot(app, invocation, &query)),
         Command::Help => Ok(help::help(invocation)),
         Command::Button(action) => button(app, invocation, action).await,
     }
@@ -88,8 +93,9 @@ async fn button(app: &App, invocation: &Invocation, action: Action) -> anyhow::R
         Action::Page { source: crate::reply::Source::Section(id), page } => {
             hint::section_page(app, invocation, &id, page).await
         }
-        Action::Page { source: crate::reply::Source::Playbook(_), .. } | Action::Playbook(_) => {
-            Ok(Reply::refusal("Playbooks are not available in this version yet."))
+        Action::Page { source: crate::reply::Source::Playbook(id), page } => {
+            Ok(troubleshoot::playbook_page(app, &id, page))
         }
+        Action::Playbook(id) => Ok(troubleshoot::playbook_page(app, &id, 0)),
     }
 }

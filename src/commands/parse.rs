@@ -51,6 +51,7 @@ pub fn parse_slash(text: &str) -> Result<Command, String> {
             }
             Ok(Command::Hint { query: query.to_string() })
         }
+        "troubleshoot" => Ok(Command::Troubleshoot { query: strip_option_name(args, "problem").to_string() }),
         "challenge" => {
             let value = strip_option_name(args, "number");
             Ok(Command::Challenge { number: challenge_number(value)? })

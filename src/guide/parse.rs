@@ -129,6 +129,9 @@ struct ListState {
 struct ItemState {
     depth: usize,
     number: Option<u64>,
+    /// The item's marker was already written (text before a nested list or code block);
+    /// text after it continues the item without a new marker.
+    marked: bool,
     inline: Inline,
     /// Index in the current section's blocks where this item's block goes.
     slot: usize,
@@ -240,7 +243,7 @@ impl Builder<'_> {
                     Some(n)
                 });
                 let slot = self.blocks_mut().len();
-                self.item_stack.push(ItemState { depth, number, inline: Inline::default(), slot });
+                self.item_stack.push(ItemState { depth, number, marked: false, inline: Inline::default(), slot });
             }
             Tag::BlockQuote(_) => self.quote_depth += 1,
             Tag::Emphasis => self.current_inline().raw("*"),
@@ -417,25 +420,11 @@ impl Builder<'_> {
     }
 
     fn item_done(&mut self, mut item: ItemState) {
-        let depth = item.depth;
-        let number = item.number;
         let inline = item.inline.take();
         if inline.is_blank() {
             return;
         }
-        let kind = if inline.links > 0 && inline.links == inline.links_to_anchors && inline.other_chars == 0 {
-            BlockKind::Contents
-        } else {
-            BlockKind::ListItem { depth, number }
-        };
-        let indent = "  ".repeat(depth);
-        let marker = match number {
-            Some(n) => format!("{n}."),
-            None => "-".to_string(),
-        };
-        let body = inline.markdown.trim().replace('\n', &format!("\n{indent}  "));
-        let block =
-            Block { kind, markdown: format!("{indent}{marker} {body}"), plain: collapse_whitespace(&inline.plain) };
+        let block = item_block(&item, inline);
         let slot = item.slot.min(self.blocks_mut().len());
         self.blocks_mut().insert(slot, block);
     }
@@ -451,22 +440,9 @@ impl Builder<'_> {
             return;
         }
         let inline = item.inline.take();
-        let depth = item.depth;
-        let number = item.number;
-        item.number = None;
+        let block = item_block(item, inline);
+        item.marked = true;
         let slot = item.slot;
-        let indent = "  ".repeat(depth);
-        let marker = number.map(|n| format!("{n}.")).unwrap_or_else(|| "-".to_string());
-        let kind = if inline.links > 0 && inline.links == inline.links_to_anchors && inline.other_chars == 0 {
-            BlockKind::Contents
-        } else {
-            BlockKind::ListItem { depth, number }
-        };
-        let block = Block {
-            kind,
-            markdown: format!("{indent}{marker} {}", inline.markdown.trim()),
-            plain: collapse_whitespace(&inline.plain),
-        };
         let blocks = self.blocks_mut();
         let at = slot.min(blocks.len());
         blocks.insert(at, block);
@@ -538,6 +514,24 @@ impl Builder<'_> {
         }
         self.sections
     }
+}
+
+/// A list item's block: `- text` or `3. text`, indented by depth; text that continues
+/// an item after a nested list or code block is indented without a marker.
+fn item_block(item: &ItemState, inline: Inline) -> Block {
+    let indent = "  ".repeat(item.depth);
+    let kind = if inline.links > 0 && inline.links == inline.links_to_anchors && inline.other_chars == 0 {
+        BlockKind::Contents
+    } else {
+        BlockKind::ListItem { depth: item.depth, number: item.number }
+    };
+    let marker = match (item.marked, item.number) {
+        (true, _) => "  ".to_string(),
+        (false, Some(n)) => format!("{n}."),
+        (false, None) => "-".to_string(),
+    };
+    let body = inline.markdown.trim().replace('\n', &format!("\n{indent}  "));
+    Block { kind, markdown: format!("{indent}{marker} {body}"), plain: collapse_whitespace(&inline.plain) }
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {
@@ -669,5 +663,19 @@ mod tests {
     fn headings_know_their_line() {
         let sections = parse("# T\n\n## A\n\ntext\n\n## B\n");
         assert_eq!((sections[0].line, sections[1].line), (3, 7));
+    }
+}
+#[cfg(test)]
+mod continuation_tests {
+    use super::*;
+
+    #[test]
+    fn text_after_a_code_block_continues_the_item() {
+        let sections = parse_markdown(
+            Path::new("t.md"),
+            "## S\n1. Run:\n\n   ```bash\n   ls\n   ```\n\n   You see files.\n2. Next.\n",
+        );
+        let blocks: Vec<_> = sections[0].blocks.iter().map(|b| b.markdown.as_str()).collect();
+        assert_eq!(blocks, ["1. Run:", "```bash\nls\n```", "   You see files.", "2. Next."]);
     }
 }
