@@ -276,10 +276,24 @@ fn pieces(body: &str, budget: usize) -> Vec<String> {
         }
         current.push_str(line);
     }
+    if let Some(ticks) = fence {
+        // A fence the text never closes would swallow everything after it in Discord.
+        current.push('\n');
+        current.push_str(&ticks);
+    }
     if !current.is_empty() {
         blocks.push(current);
     }
-    blocks.into_iter().flat_map(|block| cut_block(&block, budget)).collect()
+    blocks.into_iter().flat_map(|block| cut_block(&block, budget)).map(close_stray_fence).collect()
+}
+
+/// A block with an odd number of ``` (one used inline, say) gets a closing fence, so it
+/// cannot leave the rest of the message inside a code block.
+fn close_stray_fence(mut block: String) -> String {
+    if block.matches("```").count() % 2 != 0 {
+        block.push_str("\n```");
+    }
+    block
 }
 
 /// Cuts one block to pieces of at most `budget` characters.
