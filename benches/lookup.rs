@@ -55,7 +55,9 @@ fn benches(c: &mut Criterion) {
         })
     });
     let autocomplete = SearchOptions { prefix_last: true, limit: 25, prefer_challenge: Some(4), ..options };
-    group.bench_function("index_autocomplete_prefix", |b| b.iter(|| black_box(knowledge.index.search(black_box("ingr"), &autocomplete))));
+    group.bench_function("index_autocomplete_prefix", |b| {
+        b.iter(|| black_box(knowledge.index.search(black_box("ingr"), &autocomplete)))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("index");
@@ -65,7 +67,9 @@ fn benches(c: &mut Criterion) {
     group.bench_function("build_from_parsed_guide", |b| {
         b.iter(|| black_box(Knowledge::build(guide.clone(), playbooks.clone(), Vec::new(), vocabulary.clone())))
     });
-    group.bench_function("load_and_build_from_files", |b| b.iter(|| black_box(Knowledge::load(&config).expect("loads"))));
+    group.bench_function("load_and_build_from_files", |b| {
+        b.iter(|| black_box(Knowledge::load(&config).expect("loads")))
+    });
     group.finish();
 }
 

@@ -290,7 +290,7 @@ fn pieces(body: &str, budget: usize) -> Vec<String> {
 /// A block with an odd number of ``` (one used inline, say) gets a closing fence, so it
 /// cannot leave the rest of the message inside a code block.
 fn close_stray_fence(mut block: String) -> String {
-    if block.matches("```").count() % 2 != 0 {
+    if !block.matches("```").count().is_multiple_of(2) {
         block.push_str("\n```");
     }
     block
@@ -439,7 +439,7 @@ pub fn check_limits(message: &Message) -> Result<(), String> {
             total += name + value;
         }
         if let Some(description) = &embed.description
-            && description.matches("```").count() % 2 != 0
+            && !description.matches("```").count().is_multiple_of(2)
         {
             return Err("a code fence is left open".to_string());
         }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use lint::{LintReport, lint};
-pub use parse::parse_markdown;
+pub use parse::{parse_markdown, unclosed_fence};
 
 /// A challenge number as the guide numbers them (1-based).
 pub type ChallengeNumber = u32;
@@ -155,6 +155,16 @@ impl Guide {
     pub fn from_documents<'a>(documents: impl IntoIterator<Item = (&'a Path, &'a str)>) -> Guide {
         let mut guide = Guide::default();
         for (path, text) in documents {
+            if let Some(line) = unclosed_fence(text) {
+                guide.problems.push(LoadProblem {
+                    path: path.to_path_buf(),
+                    line: Some(line),
+                    message:
+                        "this code block is never closed, so everything after it would be code; the file was not loaded"
+                            .to_string(),
+                });
+                continue;
+            }
             let parsed = parse_markdown(path, text);
             if parsed.is_empty() {
                 guide.problems.push(LoadProblem {
@@ -323,6 +333,16 @@ mod tests {
         let guide = Guide::from_documents([(Path::new("a.md"), a), (Path::new("b.md"), b)]);
         let ids: Vec<_> = guide.sections.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["challenge-1", "b:challenge-1"]);
+    }
+
+    #[test]
+    fn a_malformed_file_is_reported_with_its_line_and_the_rest_load() {
+        let broken = "## Challenge 2\n\n```bash\nkubectl get pods\n## Challenge 3\n";
+        let good = "## Challenge 1\ntext\n";
+        let guide = Guide::from_documents([(Path::new("broken.md"), broken), (Path::new("good.md"), good)]);
+        assert_eq!(guide.challenge_numbers(), [1]);
+        assert_eq!(guide.problems.len(), 1);
+        assert!(guide.problems[0].to_string().starts_with("broken.md:3: this code block is never closed"));
     }
 
     #[test]

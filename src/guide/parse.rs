@@ -46,6 +46,38 @@ pub fn parse_markdown(path: &Path, text: &str) -> Vec<Section> {
     builder.finish()
 }
 
+/// The 1-based line of a fenced code block that is never closed, if any: everything
+/// after it would silently become code, so the file is reported instead of loaded.
+pub fn unclosed_fence(text: &str) -> Option<usize> {
+    let mut open: Option<(char, usize, usize)> = None;
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let Some(marker) = trimmed.chars().next().filter(|c| *c == '`' || *c == '~') else { continue };
+        let run = trimmed.chars().take_while(|&c| c == marker).count();
+        if run < 3 {
+            continue;
+        }
+        match open {
+            None => {
+                // An info string with a backtick cannot open a backtick fence.
+                if indent < 4 || marker == '~' {
+                    let info = &trimmed[run..];
+                    if !(marker == '`' && info.contains('`')) {
+                        open = Some((marker, run, number + 1));
+                    }
+                }
+            }
+            Some((open_marker, open_run, _)) => {
+                if marker == open_marker && run >= open_run && trimmed[run..].trim().is_empty() {
+                    open = None;
+                }
+            }
+        }
+    }
+    open.map(|(_, _, line)| line)
+}
+
 /// Byte offset to 1-based line number.
 struct LineIndex {
     starts: Vec<usize>,
@@ -657,6 +689,15 @@ mod tests {
         let sections = parse("## S\nRun **`helm repo update`** before *anything* with snake_case.\n");
         assert_eq!(sections[0].blocks[0].markdown, "Run **`helm repo update`** before *anything* with snake\\_case.");
         assert_eq!(sections[0].blocks[0].plain, "Run helm repo update before anything with snake_case.");
+    }
+
+    #[test]
+    fn unclosed_fences_are_found_with_their_line() {
+        assert_eq!(unclosed_fence("## A\n```yaml\nx: 1\n```\n"), None);
+        assert_eq!(unclosed_fence("## A\n\n```yaml\nx: 1\n## B\n"), Some(3));
+        assert_eq!(unclosed_fence("````\n```\n````\n"), None);
+        assert_eq!(unclosed_fence("- item\n   ~~~\n   code\n"), Some(2));
+        assert_eq!(unclosed_fence("inline ``` is text"), None);
     }
 
     #[test]
