@@ -20,3 +20,5 @@ pub mod playbook;
 pub mod render;
 /// What a command answers, before any transport.
 pub mod reply;
+/// Team progress in SQLite (the only module that names sqlx).
+pub mod store;

@@ -1,0 +1,224 @@
+//! Tests for every store function, each on a fresh migrated database (`#[sqlx::test]`),
+//! plus `Store::open` on real files in temporary folders.
+
+use chrono::{DateTime, Duration, TimeZone as _, Utc};
+use sqlx::SqlitePool;
+
+use super::*;
+
+const KEY: TeamKey = TeamKey { guild_id: 10, channel_id: 20 };
+const COACH: Person<'static> = Person { id: 7, name: "Coach Carla" };
+
+fn at(minute: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, 0).single().expect("valid time") + Duration::minutes(minute)
+}
+
+async fn team(store: &Store) -> Team {
+    store.team(KEY, "team-blue", 1, at(0)).await.expect("team")
+}
+
+fn approved(outcome: ApproveOutcome) -> Approval {
+    match outcome {
+        ApproveOutcome::Approved(approval) => approval,
+        other => panic!("expected an approval, got {other:?}"),
+    }
+}
+
+#[sqlx::test]
+async fn a_team_is_created_once_and_its_activity_only_moves_forward(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let first = store.team(KEY, "team-blue", 1, at(0)).await.expect("created");
+    assert_eq!((first.name.as_str(), first.created_by, first.created_at), ("team-blue", 1, at(0)));
+    let again = store.team(KEY, "renamed-channel", 2, at(5)).await.expect("found");
+    assert_eq!((again.id, again.name.as_str(), again.last_activity_at), (first.id, "team-blue", at(5)));
+    let earlier = store.team(KEY, "x", 2, at(1)).await.expect("found");
+    assert_eq!(earlier.last_activity_at, at(5), "a late clock does not move activity back");
+    let other = store.team(TeamKey { guild_id: 10, channel_id: 21 }, "team-red", 3, at(0)).await.expect("created");
+    assert_ne!(other.id, first.id);
+}
+
+#[sqlx::test]
+async fn find_team_is_none_before_first_use(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    assert_eq!(store.find_team(KEY).await.expect("query"), None);
+    let created = team(&store).await;
+    assert_eq!(store.find_team(KEY).await.expect("query"), Some(created));
+}
+
+#[sqlx::test]
+async fn ids_above_i64_max_survive_the_round_trip(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let key = TeamKey { guild_id: u64::MAX, channel_id: u64::MAX - 1 };
+    let created = store.team(key, "big", u64::MAX - 2, at(0)).await.expect("created");
+    assert_eq!((created.guild_id, created.channel_id, created.created_by), (u64::MAX, u64::MAX - 1, u64::MAX - 2));
+    assert_eq!(store.find_team(key).await.expect("query"), Some(created));
+}
+
+#[sqlx::test]
+async fn rename_keeps_the_old_name(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let created = team(&store).await;
+    let renamed = store.rename_team(created.id, "Blue Whales", 4, at(3)).await.expect("renamed");
+    assert_eq!((renamed.name.as_str(), renamed.renamed_by, renamed.renamed_at), ("Blue Whales", Some(4), Some(at(3))));
+    let records = store.all_records().await.expect("records");
+    assert_eq!(records[0].renames.len(), 1);
+    assert_eq!(records[0].renames[0].old_name, "team-blue");
+    assert_eq!(records[0].renames[0].new_name, "Blue Whales");
+}
+
+#[sqlx::test]
+async fn approve_records_coach_time_and_note(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let team = team(&store).await;
+    let approval = approved(store.approve(team.id, 1, &[], COACH, Some("great work"), false, at(10)).await.expect("ok"));
+    assert_eq!(
+        (approval.challenge, approval.coach_id, approval.coach_name.as_str(), approval.at),
+        (1, 7, "Coach Carla", at(10))
+    );
+    assert_eq!((approval.note.as_deref(), approval.forced, &approval.revocation), (Some("great work"), false, &None));
+    assert_eq!(store.approvals(team.id).await.expect("read"), vec![approval]);
+    assert_eq!(store.find_team(KEY).await.expect("read").map(|t| t.last_activity_at), Some(at(10)));
+}
+
+#[sqlx::test]
+async fn approving_twice_writes_one_row_and_names_the_first(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let team = team(&store).await;
+    let first = approved(store.approve(team.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    let second = store.approve(team.id, 1, &[], Person { id: 8, name: "Other" }, None, false, at(2)).await;
+    assert_eq!(second.expect("ok"), ApproveOutcome::AlreadyApproved(first));
+    assert_eq!(store.approvals(team.id).await.expect("read").len(), 1);
+}
+
+#[sqlx::test]
+async fn earlier_challenges_must_be_approved_unless_forced(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let team = team(&store).await;
+    let refused = store.approve(team.id, 3, &[1, 2], COACH, None, false, at(1)).await.expect("ok");
+    assert_eq!(refused, ApproveOutcome::EarlierNotApproved(vec![1, 2]));
+    assert!(store.approvals(team.id).await.expect("read").is_empty());
+    let forced = approved(store.approve(team.id, 3, &[1, 2], COACH, None, true, at(2)).await.expect("ok"));
+    assert!(forced.forced);
+    approved(store.approve(team.id, 1, &[], COACH, None, false, at(3)).await.expect("ok"));
+    let unforced = approved(store.approve(team.id, 2, &[1], COACH, None, true, at(4)).await.expect("ok"));
+    assert!(!unforced.forced, "force that skipped nothing is not recorded as forced");
+}
+
+#[sqlx::test]
+async fn revoke_keeps_both_rows_and_allows_approving_again(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let team = team(&store).await;
+    assert_eq!(store.revoke(team.id, 1, COACH, None, at(0)).await.expect("ok"), RevokeOutcome::NotApproved);
+    let approval = approved(store.approve(team.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    let RevokeOutcome::Revoked(revoked) =
+        store.revoke(team.id, 1, Person { id: 9, name: "Rita" }, Some("missed criteria"), at(2)).await.expect("ok")
+    else {
+        panic!("expected a revocation")
+    };
+    let revocation = revoked.revocation.clone().expect("revocation");
+    assert_eq!((revocation.approval_id, revocation.coach_id, revocation.at), (approval.id, 9, at(2)));
+    assert_eq!(revocation.reason.as_deref(), Some("missed criteria"));
+    assert_eq!(store.revoke(team.id, 1, COACH, None, at(3)).await.expect("ok"), RevokeOutcome::NotApproved);
+    let again = approved(store.approve(team.id, 1, &[], COACH, None, false, at(4)).await.expect("ok"));
+    let history = store.approvals(team.id).await.expect("read");
+    assert_eq!(history, vec![revoked, again]);
+}
+
+#[sqlx::test]
+async fn the_audit_trail_cannot_be_edited(pool: SqlitePool) {
+    let store = Store::from_pool(pool.clone());
+    let team = team(&store).await;
+    approved(store.approve(team.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    store.revoke(team.id, 1, COACH, None, at(2)).await.expect("ok");
+    for statement in
+        ["UPDATE approvals SET note = 'x'", "DELETE FROM approvals", "UPDATE revocations SET reason = 'x'", "DELETE FROM revocations"]
+    {
+        let error = sqlx::query(statement).execute(&pool).await.expect_err(statement);
+        assert!(error.to_string().contains("append only"), "{statement}: {error}");
+    }
+}
+
+#[sqlx::test]
+async fn hints_count_up_to_the_last_step(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let team = team(&store).await;
+    assert_eq!(store.revealed(team.id, "challenge-1/sql").await.expect("read"), 0);
+    let mut counts = Vec::new();
+    for minute in 1..=4 {
+        counts.push(store.reveal_hint(team.id, "challenge-1/sql", Some(1), 3, 5, at(minute)).await.expect("reveal"));
+    }
+    assert_eq!(counts, [1, 2, 3, 3]);
+    assert_eq!(store.revealed(team.id, "challenge-1/sql").await.expect("read"), 3);
+    store.reveal_hint(team.id, "challenge-2/aks", Some(2), 4, 6, at(9)).await.expect("reveal");
+    let hints = store.hints(team.id).await.expect("read");
+    assert_eq!(hints.len(), 2);
+    assert_eq!(
+        (hints[0].revealed, hints[0].first_by, hints[0].first_at, hints[0].last_at),
+        (3, 5, at(1), at(4))
+    );
+    assert_eq!((hints[1].section_id.as_str(), hints[1].challenge, hints[1].last_by), ("challenge-2/aks", Some(2), 6));
+    assert_eq!(store.find_team(KEY).await.expect("read").map(|t| t.last_activity_at), Some(at(9)));
+    assert!(store.reveal_hint(team.id, "empty", None, 0, 5, at(9)).await.is_err());
+}
+
+#[sqlx::test]
+async fn records_are_scoped_by_guild_and_complete(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let blue = team(&store).await;
+    let red = store.team(TeamKey { guild_id: 10, channel_id: 30 }, "team-red", 1, at(0)).await.expect("team");
+    let elsewhere = store.team(TeamKey { guild_id: 99, channel_id: 20 }, "far", 1, at(0)).await.expect("team");
+    approved(store.approve(blue.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    approved(store.approve(elsewhere.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    store.reveal_hint(red.id, "challenge-1/sql", Some(1), 3, 5, at(2)).await.expect("reveal");
+    let guild = store.guild_records(10).await.expect("records");
+    let names: Vec<&str> = guild.iter().map(|r| r.team.name.as_str()).collect();
+    assert_eq!(names, ["team-blue", "team-red"]);
+    assert_eq!((guild[0].approvals.len(), guild[0].hints.len()), (1, 0));
+    assert_eq!((guild[1].approvals.len(), guild[1].hints.len()), (0, 1));
+    assert_eq!(store.all_records().await.expect("records").len(), 3);
+}
+
+#[sqlx::test]
+async fn a_fresh_database_passes_the_integrity_check(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    team(&store).await;
+    assert_eq!(store.integrity_check().await.expect("check"), "ok");
+}
+
+#[test]
+fn locations_become_paths() {
+    for (location, path) in [
+        ("data/hackcoach.db", "data/hackcoach.db"),
+        ("sqlite://data/x.db", "data/x.db"),
+        ("sqlite:/abs/x.db?mode=rwc", "/abs/x.db"),
+    ] {
+        assert_eq!(database_path(location), std::path::PathBuf::from(path), "{location}");
+    }
+}
+
+#[tokio::test]
+async fn open_creates_folder_and_file_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nested/deeper/hackcoach.db");
+    let store = Store::open(&path.display().to_string()).await.expect("opens");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&store.pool).await.expect("pragma");
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.pool).await.expect("pragma");
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&store.pool).await.expect("pragma");
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&store.pool).await.expect("pragma");
+    let application_id: i32 =
+        sqlx::query_scalar("PRAGMA application_id").fetch_one(&store.pool).await.expect("pragma");
+    assert_eq!((mode.as_str(), synchronous, foreign_keys, application_id), ("wal", 2, 1, APPLICATION_ID));
+    assert!(busy >= 1000, "busy timeout {busy}");
+    store.close().await;
+    // Opening again finds its own database and keeps the data.
+    let again = Store::open(&format!("sqlite://{}", path.display())).await.expect("reopens");
+    again.team(KEY, "t", 1, at(0)).await.expect("writes");
+}
+
+#[tokio::test]
+async fn an_empty_file_is_set_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty.db");
+    std::fs::write(&path, b"").expect("write");
+    Store::open(&path.display().to_string()).await.expect("an empty file becomes a database");
+}
