@@ -1,4 +1,6 @@
-//! The state every command shares: configuration and the loaded guide with its index.
+//! The state every command shares: configuration, the loaded guide with its index, and
+//! the progress store (opened only by the commands that need it: `search` and `guide
+//! lint` never touch a database).
 //!
 //! The guide is behind an `Arc` swapped as a whole on reload, so a command holds one
 //! consistent guide for its whole run and reloads never block readers for long.
@@ -12,6 +14,7 @@ use crate::guide::Guide;
 use crate::guide::LoadProblem;
 use crate::lookup::{Index, SearchOptions, Vocabulary};
 use crate::playbook::{ErrorMatcher, Playbook, load_playbooks};
+use crate::store::Store;
 
 /// The guide and everything derived from it, replaced together on reload.
 #[derive(Debug)]
@@ -68,11 +71,30 @@ impl Knowledge {
 pub struct App {
     pub config: Config,
     knowledge: RwLock<Arc<Knowledge>>,
+    store: Option<Store>,
 }
 
 impl App {
     pub fn new(config: Config, knowledge: Knowledge) -> App {
-        App { config, knowledge: RwLock::new(Arc::new(knowledge)) }
+        App { config, knowledge: RwLock::new(Arc::new(knowledge)), store: None }
+    }
+
+    /// The app with a progress store.
+    pub fn with_store(config: Config, knowledge: Knowledge, store: Store) -> App {
+        App { store: Some(store), ..App::new(config, knowledge) }
+    }
+
+    /// Loads the guide and opens the database named by the config (creating and
+    /// migrating it when needed).
+    pub async fn open(config: Config) -> anyhow::Result<App> {
+        let knowledge = Knowledge::load(&config)?;
+        let store = Store::open(&config.database_url()).await?;
+        Ok(App::with_store(config, knowledge, store))
+    }
+
+    /// The progress store; an internal error when the app was built without one.
+    pub fn store(&self) -> anyhow::Result<&Store> {
+        self.store.as_ref().ok_or_else(|| anyhow::anyhow!("this command needs the database, which was not opened"))
     }
 
     /// Loads the guide named by the config and builds the app.

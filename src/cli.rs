@@ -47,6 +47,15 @@ pub enum CliCommand {
         #[command(subcommand)]
         command: GuideCommand,
     },
+    /// Print every team's progress and approvals (text, or CSV with --csv).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// One CSV table: every team, challenge, approval, revocation, rename and hint count.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,11 +129,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         CliCommand::Console(person) => console(config, person).await,
         CliCommand::Search(args) => search(config, args),
         CliCommand::Guide { command: GuideCommand::Lint } => guide_lint(config),
+        CliCommand::Export(args) => export(config, args).await,
     }
 }
 
 async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {
-    let app = App::load(config)?;
     let text = args.command.join(" ");
     let command = match parse_slash(&text) {
         Ok(command) => command,
@@ -133,6 +142,7 @@ async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {
             return Ok(2);
         }
     };
+    let app = App::open(config).await?;
     let reply = commands::execute(&app, &invocation(&args.person), command).await;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -143,11 +153,14 @@ async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {
     } else {
         write!(out, "{}", reply_text(&reply))?;
     }
+    if let Ok(store) = app.store() {
+        store.close().await;
+    }
     Ok(0)
 }
 
 async fn console(config: Config, person: PersonArgs) -> anyhow::Result<i32> {
-    let app = App::load(config)?;
+    let app = App::open(config).await?;
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
     let mut out = std::io::stdout();
@@ -174,6 +187,26 @@ async fn console(config: Config, person: PersonArgs) -> anyhow::Result<i32> {
         }
         writeln!(out)?;
     }
+    if let Ok(store) = app.store() {
+        store.close().await;
+    }
+    Ok(0)
+}
+
+async fn export(config: Config, args: ExportArgs) -> anyhow::Result<i32> {
+    let app = App::open(config).await?;
+    let store = app.store()?;
+    let records = store.all_records().await?;
+    let numbers = app.knowledge().guide.challenge_numbers();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.csv {
+        crate::export::write_csv(&mut out, &numbers, &records)?;
+    } else {
+        crate::export::write_text(&mut out, &numbers, &records)?;
+    }
+    out.flush().context("writing the export")?;
+    store.close().await;
     Ok(0)
 }
 

@@ -10,12 +10,16 @@ pub mod cli;
 pub mod commands;
 /// Settings from `config.toml`, every key optional, unknown keys refused.
 pub mod config;
+/// `hackcoach export`: every team's history as text or CSV.
+pub mod export;
 /// The coaches' guide: markdown parsed into a tree of sections.
 pub mod guide;
 /// One index over guide sections (and playbooks) for `/hint`, autocomplete and search.
 pub mod lookup;
 /// Troubleshooting playbooks and the error matcher behind `/troubleshoot`.
 pub mod playbook;
+/// A team's progress through the challenges, computed from its stored history.
+pub mod progress;
 /// `Reply` → Discord's message shape, inside Discord's limits.
 pub mod render;
 /// What a command answers, before any transport.

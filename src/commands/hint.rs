@@ -1,12 +1,17 @@
 //! `/hint QUERY`: the guide section that answers a topic, or choices when unsure.
+//!
+//! Team members get a section step by step (DESIGN.md, "Hints"): each `/hint` on it, or
+//! its "Next hint" button, reveals one more step, counted per team in the store. Coaches,
+//! and everyone when `hints.reveal = "full"`, get the whole section at once.
 
 use crate::app::{App, Knowledge};
-use crate::config::heading_matches;
-use crate::guide::{Guide, Section};
+use crate::config::{RevealMode, heading_matches};
+use crate::guide::{Guide, Section, join_blocks};
 use crate::lookup::{DocKey, Outcome};
 use crate::reply::{Action, ButtonStyle, Reply, Source, Tone, resolve_id};
 
 use super::Invocation;
+use super::team::team_of;
 
 /// A best result scoring at least this is shown even when a runner-up is close (with the
 /// runners-up offered as buttons); below it, the reply only offers choices.
@@ -33,7 +38,7 @@ pub async fn hint(app: &App, invocation: &Invocation, query: &str) -> anyhow::Re
             && is_coach_only(guide, best, patterns)
             && names_heading(query, best)
         {
-            return Ok(show_section(app, invocation, guide, best, 0));
+            return show_section(app, invocation, guide, best, 0, Step::Next).await;
         }
         knowledge.index.search_where(query, &options, &|key| match key {
             DocKey::Section(i) => guide.sections.get(i).is_some_and(|s| !is_coach_only(guide, s, patterns)),
@@ -47,7 +52,7 @@ pub async fn hint(app: &App, invocation: &Invocation, query: &str) -> anyhow::Re
     if !outcome.confident && best_score < SHOW_ANYWAY {
         return Ok(did_you_mean(query, &sections));
     }
-    let mut reply = show_section(app, invocation, &knowledge.guide, best, 0);
+    let mut reply = show_section(app, invocation, &knowledge.guide, best, 0, Step::Next).await?;
     if !outcome.confident && reply.tone != Tone::Refusal {
         for &(other, _) in sections.iter().skip(1).take(3) {
             reply = reply.with_button(
@@ -60,13 +65,31 @@ pub async fn hint(app: &App, invocation: &Invocation, query: &str) -> anyhow::Re
     Ok(reply)
 }
 
-/// Shows exactly one section by id (a button, or an autocomplete choice).
+/// `/hint` on exactly one section by id (a "did you mean" or "Next hint" button, or an
+/// autocomplete choice): for team members, reveals its next step.
 pub async fn hint_section(app: &App, invocation: &Invocation, id: &str) -> anyhow::Result<Reply> {
-    section_page(app, invocation, id, 0).await
+    section_by_id(app, invocation, id, 0, Step::Next).await
 }
 
-/// Shows page `page` of a section by id.
+/// Shows page `page` of a section by id (a page button): reveals nothing new.
 pub async fn section_page(app: &App, invocation: &Invocation, id: &str, page: usize) -> anyhow::Result<Reply> {
+    section_by_id(app, invocation, id, page, Step::Same).await
+}
+
+/// Whether showing a section to a team member reveals its next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Next,
+    Same,
+}
+
+async fn section_by_id(
+    app: &App,
+    invocation: &Invocation,
+    id: &str,
+    page: usize,
+    step: Step,
+) -> anyhow::Result<Reply> {
     let knowledge = app.knowledge();
     let guide = &knowledge.guide;
     let Some(id) = resolve_id(id, guide.sections.iter().map(|s| s.id.as_str())) else {
@@ -77,7 +100,7 @@ pub async fn section_page(app: &App, invocation: &Invocation, id: &str, page: us
     let Some(section) = guide.section(id) else {
         return Ok(Reply::refusal("That part of the guide is no longer there. Try `/hint` again."));
     };
-    Ok(show_section(app, invocation, guide, section, page))
+    show_section(app, invocation, guide, section, page, step).await
 }
 
 /// True when the query names the section's heading (every content word of it, typos
@@ -103,26 +126,27 @@ pub fn is_coach_only(guide: &Guide, section: &Section, patterns: &[String]) -> b
     false
 }
 
-fn show_section(app: &App, invocation: &Invocation, guide: &Guide, section: &Section, page: usize) -> Reply {
+async fn show_section(
+    app: &App,
+    invocation: &Invocation,
+    guide: &Guide,
+    section: &Section,
+    page: usize,
+    step: Step,
+) -> anyhow::Result<Reply> {
     let coach_only = is_coach_only(guide, section, &app.config.hints.coach_only);
     if coach_only && !invocation.is_coach {
-        return Reply::refusal(format!(
+        return Ok(Reply::refusal(format!(
             "“{}” is for coaches only. Ask your coach, or try `/hint` on a topic.",
             section.display_path()
-        ));
+        )));
+    }
+    let progressive = !invocation.is_coach && app.config.hints.reveal == RevealMode::Progressive;
+    if progressive && !section.steps().is_empty() {
+        return reveal_steps(app, invocation, guide, section, step).await;
     }
     let mut body = section.markdown();
-    let topics: Vec<&Section> = guide
-        .children(section)
-        .filter(|child| invocation.is_coach || !is_coach_only(guide, child, &app.config.hints.coach_only))
-        .collect();
-    if !topics.is_empty() {
-        let list = topics.iter().map(|t| format!("- {}", t.heading())).collect::<Vec<_>>().join("\n");
-        if !body.is_empty() {
-            body.push_str("\n\n");
-        }
-        body.push_str(&format!("**Topics in this part:**\n{list}"));
-    }
+    append_topics(&mut body, app, invocation, guide, section);
     if body.trim().is_empty() {
         body = "This section has no text of its own.".to_string();
     }
@@ -134,7 +158,61 @@ fn show_section(app: &App, invocation: &Invocation, guide: &Guide, section: &Sec
     if coach_only {
         reply.tone = Tone::Warning;
     }
-    reply
+    Ok(reply)
+}
+
+/// A team member's hint: the steps revealed so far (one more with `Step::Next`), "step 2
+/// of 5", and a "Next hint" button until the last step.
+async fn reveal_steps(
+    app: &App,
+    invocation: &Invocation,
+    guide: &Guide,
+    section: &Section,
+    step: Step,
+) -> anyhow::Result<Reply> {
+    let steps = section.steps();
+    let total = u32::try_from(steps.len()).unwrap_or(u32::MAX);
+    let store = app.store()?;
+    let team = team_of(store, invocation).await?;
+    let mut revealed = match step {
+        Step::Next => 0,
+        Step::Same => store.revealed(team.id, &section.id).await?,
+    };
+    if revealed == 0 {
+        revealed = store
+            .reveal_hint(team.id, &section.id, section.challenge, total, invocation.user_id, invocation.now)
+            .await?;
+    }
+    let shown = usize::try_from(revealed).unwrap_or(usize::MAX).min(steps.len());
+    let mut body = join_blocks(steps.into_iter().take(shown));
+    if revealed >= total {
+        append_topics(&mut body, app, invocation, guide, section);
+    }
+    let progress = if revealed >= total {
+        format!("step {revealed} of {total}, the last")
+    } else {
+        format!("step {revealed} of {total}")
+    };
+    let mut reply = Reply::new(section.display_path(), body).with_footer(format!("{} · {progress}", section.document));
+    if revealed < total {
+        reply = reply.with_button("Next hint", Action::NextHint(section.id.clone()), ButtonStyle::Primary);
+    }
+    Ok(reply)
+}
+
+/// Adds the list of sub-sections the person may open.
+fn append_topics(body: &mut String, app: &App, invocation: &Invocation, guide: &Guide, section: &Section) {
+    let topics: Vec<&Section> = guide
+        .children(section)
+        .filter(|child| invocation.is_coach || !is_coach_only(guide, child, &app.config.hints.coach_only))
+        .collect();
+    if !topics.is_empty() {
+        let list = topics.iter().map(|t| format!("- {}", t.heading())).collect::<Vec<_>>().join("\n");
+        if !body.is_empty() {
+            body.push_str("\n\n");
+        }
+        body.push_str(&format!("**Topics in this part:**\n{list}"));
+    }
 }
 
 fn footer(section: &Section, coach_only: bool) -> String {

@@ -4,11 +4,15 @@
 //! reads: fetch, decide, render. Expected refusals are `Reply::refusal`; an `Err` is an
 //! internal failure, logged here once with its cause chain and shown as an apology.
 
+mod approve;
+mod board;
 mod challenge;
 mod help;
 mod hint;
 mod parse;
 mod troubleshoot;
+mod status;
+mod team;
 
 use chrono::{DateTime, Utc};
 
@@ -43,6 +47,16 @@ pub enum Command {
     Troubleshoot { query: String },
     /// `/help`.
     Help,
+    /// `/status`: the team's progress.
+    Status,
+    /// `/approve N [note] [force]` (coach).
+    Approve { challenge: i64, note: Option<String>, force: bool },
+    /// `/revoke N [reason]` (coach).
+    Revoke { challenge: i64, reason: Option<String> },
+    /// `/board` (coach): every team of the guild.
+    Board,
+    /// `/team name NEW`.
+    TeamName { name: String },
     /// A button press, decoded from its custom id.
     Button(Action),
 }
@@ -55,6 +69,11 @@ impl Command {
             Command::Challenge { .. } => "challenge",
             Command::Troubleshoot { .. } => "troubleshoot",
             Command::Help => "help",
+            Command::Status => "status",
+            Command::Approve { .. } => "approve",
+            Command::Revoke { .. } => "revoke",
+            Command::Board => "board",
+            Command::TeamName { .. } => "team",
             Command::Button(_) => "button",
         }
     }
@@ -83,6 +102,13 @@ async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Re
         Command::Challenge { number } => Ok(challenge::challenge(app, invocation, number)),
         Command::Troubleshoot { query } => Ok(troubleshoot::troubleshoot(app, invocation, &query)),
         Command::Help => Ok(help::help(invocation)),
+        Command::Status => status::status(app, invocation).await,
+        Command::Approve { challenge, note, force } => {
+            approve::approve(app, invocation, challenge, note.as_deref(), force).await
+        }
+        Command::Revoke { challenge, reason } => approve::revoke(app, invocation, challenge, reason.as_deref()).await,
+        Command::Board => board::board(app, invocation).await,
+        Command::TeamName { name } => team::rename(app, invocation, &name).await,
         Command::Button(action) => button(app, invocation, action).await,
     }
 }
