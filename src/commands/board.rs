@@ -24,18 +24,16 @@ pub async fn board(app: &App, invocation: &Invocation) -> anyhow::Result<Reply> 
         .enumerate()
         .map(|(i, progress)| {
             let position = match (progress.current, progress.time_on_current(now)) {
-                (Some(current), Some(time)) => format!(
-                    "challenge {current} for {} · {} hints on it",
-                    human_duration(time),
-                    progress.hints_for(Some(current))
-                ),
+                (Some(current), Some(time)) => {
+                    format!("challenge {current} for {} · {} on it", human_duration(time), hints(progress.hints_for(Some(current))))
+                }
                 _ => "all challenges approved".to_string(),
             };
             format!(
-                "{}. **{}** — {position} · {} hints in all · last active {} ago",
+                "{}. **{}** — {position} · {} in all · last active {} ago",
                 i + 1,
                 progress.team.name,
-                progress.hints_total(),
+                hints(progress.hints_total()),
                 human_duration(now - progress.last_activity_at)
             )
         })
@@ -43,4 +41,8 @@ pub async fn board(app: &App, invocation: &Invocation) -> anyhow::Result<Reply> 
     Ok(Reply::new(format!("Board: {} teams", teams.len()), lines.join("\n"))
         .with_footer("Most likely stuck first: longest on the current challenge, then most hints")
         .private())
+}
+
+fn hints(count: u32) -> String {
+    if count == 1 { "1 hint".to_string() } else { format!("{count} hints") }
 }

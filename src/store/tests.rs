@@ -222,3 +222,107 @@ async fn an_empty_file_is_set_up() {
     std::fs::write(&path, b"").expect("write");
     Store::open(&path.display().to_string()).await.expect("an empty file becomes a database");
 }
+
+/// Opening `path` fails with a message containing `fragment`, and the file's bytes (and
+/// the absence of WAL files) are unchanged.
+async fn check_refused(path: &std::path::Path, fragment: &str) {
+    let before = std::fs::read(path).expect("read before");
+    let error = Store::open(&path.display().to_string()).await.expect_err("refused");
+    let message = error.to_string();
+    assert!(message.contains(fragment), "{message}");
+    assert!(message.contains("untouched"), "{message}");
+    assert_eq!(std::fs::read(path).expect("read after"), before, "the file was modified");
+    for suffix in ["-wal", "-journal"] {
+        let mut sibling = path.as_os_str().to_owned();
+        sibling.push(suffix);
+        assert!(!std::path::Path::new(&sibling).exists(), "{suffix} file left behind");
+    }
+}
+
+async fn raw_database(path: &std::path::Path, statements: &[&str]) {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let mut connection = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .expect("connect");
+    for statement in statements {
+        sqlx::query(statement).execute(&mut connection).await.expect(statement);
+    }
+    connection.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_database_of_another_program_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.db");
+    raw_database(&path, &["CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)", "INSERT INTO users VALUES (1, 'x')"])
+        .await;
+    check_refused(&path, "not a hackcoach database (it holds other tables: users)").await;
+}
+
+#[tokio::test]
+async fn a_database_with_another_application_id_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.db");
+    raw_database(&path, &["PRAGMA application_id = 42", "CREATE TABLE t (x)"]).await;
+    check_refused(&path, "its application id is 0x2a").await;
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("newer.db");
+    let store = Store::open(&path.display().to_string()).await.expect("opens");
+    store.team(KEY, "t", 1, at(0)).await.expect("writes");
+    store.close().await;
+    raw_database(
+        &path,
+        &["PRAGMA journal_mode = DELETE", "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+           VALUES (9999, 'from the future', 1, x'00', 0)"],
+    )
+    .await;
+    check_refused(&path, "written by a newer hackcoach (it has migration 9999").await;
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("garbage.db");
+    std::fs::write(&path, "this is a text file, not a database\n".repeat(200)).expect("write");
+    check_refused(&path, "is damaged or not an SQLite database").await;
+}
+
+#[tokio::test]
+async fn a_database_with_damaged_pages_is_refused_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("damaged.db");
+    let store = Store::open(&path.display().to_string()).await.expect("opens");
+    for channel in 0..200 {
+        let team = store.team(TeamKey { guild_id: 1, channel_id: channel }, "t", 1, at(0)).await.expect("team");
+        store.approve(team.id, 1, &[], COACH, Some(&"note ".repeat(50)), false, at(1)).await.expect("approve");
+    }
+    store.close().await;
+    raw_database(&path, &["PRAGMA journal_mode = DELETE"]).await;
+    let mut bytes = std::fs::read(&path).expect("read");
+    assert!(bytes.len() > 8 * 4096, "database too small to damage: {}", bytes.len());
+    // Keep the header page, scribble over the pages after it.
+    for byte in &mut bytes[4096..4096 * 8] {
+        *byte = 0xA5;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    check_refused(&path, "is damaged or not an SQLite database").await;
+}
+
+#[tokio::test]
+async fn a_folder_that_cannot_exist_is_a_specific_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").expect("write");
+    let error = Store::open(&file.join("sub/hackcoach.db").display().to_string()).await.expect_err("refused");
+    assert!(error.to_string().contains("cannot create the database folder"), "{error}");
+    // /proc refuses new files even to root, so this is a real read-only folder.
+    let error = Store::open("/proc/hackcoach-test.db").await.expect_err("refused");
+    assert!(error.to_string().contains("cannot open or create the database file /proc/hackcoach-test.db"), "{error}");
+}
