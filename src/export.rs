@@ -164,12 +164,7 @@ pub fn write_text(out: &mut dyn Write, numbers: &[ChallengeNumber], records: &[T
             )?;
             if let Some(revocation) = &approval.revocation {
                 let reason = revocation.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-                writeln!(
-                    out,
-                    "    revoked by {} on {}{reason}",
-                    revocation.coach_name,
-                    human_time(revocation.at)
-                )?;
+                writeln!(out, "    revoked by {} on {}{reason}", revocation.coach_name, human_time(revocation.at))?;
             }
         }
         for hint in &record.hints {

@@ -44,9 +44,8 @@ impl<'a> Progress<'a> {
         approvals: &'a [Approval],
         hints: &[HintReveal],
     ) -> Progress<'a> {
-        let live = |number: ChallengeNumber| {
-            approvals.iter().rev().find(|a| a.challenge == number && a.revocation.is_none())
-        };
+        let live =
+            |number: ChallengeNumber| approvals.iter().rev().find(|a| a.challenge == number && a.revocation.is_none());
         let current = numbers.iter().copied().find(|&n| live(n).is_none());
         let challenges = numbers
             .iter()

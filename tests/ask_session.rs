@@ -60,7 +60,8 @@ fn a_coached_session_is_recorded_survives_restarts_and_exports() {
     // A member asks for hints: one step at a time, counted.
     let first = session.ask("member", "/hint challenge 1 sql", &["Challenge 1 › SQL", "step 1 of 8", "[Next hint]"]);
     assert!(!first.contains(PRIVATE), "a team's hint is for the whole team");
-    let second = session.ask("member", "/hint challenge 1 sql", &["step 2 of 8", "create a database in your local server"]);
+    let second =
+        session.ask("member", "/hint challenge 1 sql", &["step 2 of 8", "create a database in your local server"]);
     assert!(second.contains("SQL Server on DockerHub"), "earlier steps stay visible");
     // The coach sees the whole section at once, privately.
     session.ask("coach", "/hint challenge 1 sql", &["the port, if specified", PRIVATE]);
@@ -68,8 +69,11 @@ fn a_coached_session_is_recorded_survives_restarts_and_exports() {
     let refused = session.ask("member", "/hint challenge 1 follow up questions", &["is for coaches", PRIVATE]);
     assert!(!refused.contains("How do you get logs"), "{refused}");
     // The coach approves 1 and 2: announced to the channel.
-    let approved =
-        session.ask("coach", "/approve 1 note:great work", &["Challenge 1 approved", "approved by coach-7", "great work"]);
+    let approved = session.ask(
+        "coach",
+        "/approve 1 note:great work",
+        &["Challenge 1 approved", "approved by coach-7", "great work"],
+    );
     assert!(!approved.contains(PRIVATE), "{approved}");
     session.ask("coach", "/approve 2", &["Challenge 2 approved", "Next up: challenge 3"]);
     // Approving again changes nothing and says by whom.
@@ -100,7 +104,11 @@ fn a_coached_session_is_recorded_survives_restarts_and_exports() {
     // Another team starts; the board lists both, the team longest on its current
     // challenge first: Blue Whales has been on challenge 2 since before team-2 existed.
     session.run(&["ask", "--channel", "2", "--", "/hint challenge 1 docker networking"]);
-    let board = session.ask("coach", "/board", &["Board: 2 teams", "team-2** — challenge 1", "Blue Whales** — challenge 2", PRIVATE]);
+    let board = session.ask(
+        "coach",
+        "/board",
+        &["Board: 2 teams", "team-2** — challenge 1", "Blue Whales** — challenge 2", PRIVATE],
+    );
     assert!(board.find("Blue Whales").expect("Blue Whales") < board.find("team-2").expect("team-2"), "{board}");
     assert!(board.contains("1 hint on it"), "{board}");
     session.ask("member", "/board", &["The board is for coaches", PRIVATE]);
@@ -147,8 +155,20 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     assert_eq!(
         header,
         [
-            "record", "guild_id", "channel_id", "team", "challenge", "state", "user_id", "user_name", "at", "text",
-            "forced", "approval_id", "section", "hints"
+            "record",
+            "guild_id",
+            "channel_id",
+            "team",
+            "challenge",
+            "state",
+            "user_id",
+            "user_name",
+            "at",
+            "text",
+            "forced",
+            "approval_id",
+            "section",
+            "hints"
         ]
     );
     reader.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect()

@@ -63,7 +63,11 @@ fn an_out_of_range_challenge_is_refused_and_nothing_recorded() {
     for command in ["/approve 99", "/approve 0", "/approve -1", "/approve 99999999999", "/revoke 9"] {
         let output = hackcoach(dir.path(), &db, &["ask", "--as", "coach", "--", command]);
         assert_eq!(output.code, 0, "{command}: {}", output.stderr);
-        assert!(output.stdout.contains("in the guide. The challenges are: 1, 2, 3, 4, 5, 6, 7, 8."), "{}", output.stdout);
+        assert!(
+            output.stdout.contains("in the guide. The challenges are: 1, 2, 3, 4, 5, 6, 7, 8."),
+            "{}",
+            output.stdout
+        );
         assert!(output.stdout.contains("(only you can see this)"), "{}", output.stdout);
     }
     assert!(approvals(dir.path(), &db).is_empty());

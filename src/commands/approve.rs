@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::guide::ChallengeNumber;
 use crate::progress::human_time;
 use crate::reply::{Reply, Tone};
-use crate::store::{ApproveOutcome, Person, RevokeOutcome};
+use crate::store::{ApprovalRequest, ApproveOutcome, Person, RevokeOutcome};
 
 use super::Invocation;
 use super::team::team_of;
@@ -30,17 +30,18 @@ pub async fn approve(
     let numbers = app.knowledge().guide.challenge_numbers();
     let challenge = match guide_challenge(&numbers, number) {
         Ok(challenge) => challenge,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(Reply::refusal(refusal)),
     };
     let note = match checked_text(note, "note") {
         Ok(note) => note,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(Reply::refusal(refusal)),
     };
     let store = app.store()?;
     let team = team_of(store, invocation).await?;
     let earlier: Vec<ChallengeNumber> = numbers.iter().copied().filter(|&n| n < challenge).collect();
     let coach = Person { id: invocation.user_id, name: &invocation.user_name };
-    let outcome = store.approve(team.id, challenge, &earlier, coach, note, force, invocation.now).await?;
+    let request = ApprovalRequest { challenge, earlier: &earlier, coach, note, force };
+    let outcome = store.approve(team.id, request, invocation.now).await?;
     let approval = match outcome {
         ApproveOutcome::Approved(approval) => approval,
         ApproveOutcome::AlreadyApproved(existing) => {
@@ -82,11 +83,11 @@ pub async fn revoke(app: &App, invocation: &Invocation, number: i64, reason: Opt
     let numbers = app.knowledge().guide.challenge_numbers();
     let challenge = match guide_challenge(&numbers, number) {
         Ok(challenge) => challenge,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(Reply::refusal(refusal)),
     };
     let reason = match checked_text(reason, "reason") {
         Ok(reason) => reason,
-        Err(refusal) => return Ok(refusal),
+        Err(refusal) => return Ok(Reply::refusal(refusal)),
     };
     let store = app.store()?;
     let team = team_of(store, invocation).await?;
@@ -110,24 +111,24 @@ pub async fn revoke(app: &App, invocation: &Invocation, number: i64, reason: Opt
 }
 
 /// `number` as one of the guide's challenges, or the refusal that lists them.
-fn guide_challenge(numbers: &[ChallengeNumber], number: i64) -> Result<ChallengeNumber, Reply> {
+fn guide_challenge(numbers: &[ChallengeNumber], number: i64) -> Result<ChallengeNumber, String> {
     match ChallengeNumber::try_from(number) {
         Ok(challenge) if numbers.contains(&challenge) => Ok(challenge),
         _ => {
             let listed = numbers.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-            Err(Reply::refusal(format!("There is no challenge {number} in the guide. The challenges are: {listed}.")))
+            Err(format!("There is no challenge {number} in the guide. The challenges are: {listed}."))
         }
     }
 }
 
 /// A note or reason: trimmed, empty is none, at most `MAX_NOTE` characters.
-fn checked_text<'a>(text: Option<&'a str>, what: &str) -> Result<Option<&'a str>, Reply> {
+fn checked_text<'a>(text: Option<&'a str>, what: &str) -> Result<Option<&'a str>, String> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let length = text.chars().count();
     if length > MAX_NOTE {
-        return Err(Reply::refusal(format!(
+        return Err(format!(
             "The {what} has {length} characters; keep it to {MAX_NOTE} or fewer (longer feedback fits better as a message in the channel). Nothing was recorded."
-        )));
+        ));
     }
     Ok(Some(text))
 }

@@ -25,7 +25,11 @@ pub async fn board(app: &App, invocation: &Invocation) -> anyhow::Result<Reply> 
         .map(|(i, progress)| {
             let position = match (progress.current, progress.time_on_current(now)) {
                 (Some(current), Some(time)) => {
-                    format!("challenge {current} for {} · {} on it", human_duration(time), hints(progress.hints_for(Some(current))))
+                    format!(
+                        "challenge {current} for {} · {} on it",
+                        human_duration(time),
+                        hints(progress.hints_for(Some(current)))
+                    )
                 }
                 _ => "all challenges approved".to_string(),
             };

@@ -83,13 +83,7 @@ enum Step {
     Same,
 }
 
-async fn section_by_id(
-    app: &App,
-    invocation: &Invocation,
-    id: &str,
-    page: usize,
-    step: Step,
-) -> anyhow::Result<Reply> {
+async fn section_by_id(app: &App, invocation: &Invocation, id: &str, page: usize, step: Step) -> anyhow::Result<Reply> {
     let knowledge = app.knowledge();
     let guide = &knowledge.guide;
     let Some(id) = resolve_id(id, guide.sections.iter().map(|s| s.id.as_str())) else {

@@ -106,7 +106,9 @@ pub fn parse_slash(text: &str) -> Result<Command, String> {
         "team" => {
             let (subcommand, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
             if !subcommand.eq_ignore_ascii_case("name") {
-                return Err("Use `/team name NEW` to rename your team, for example `/team name Blue Whales`.".to_string());
+                return Err(
+                    "Use `/team name NEW` to rename your team, for example `/team name Blue Whales`.".to_string()
+                );
             }
             Ok(Command::TeamName { name: strip_option_name(rest.trim(), "name").to_string() })
         }
@@ -123,10 +125,13 @@ fn strip_option_name<'a>(args: &'a str, option: &str) -> &'a str {
     args.strip_prefix(option).and_then(|rest| rest.strip_prefix(':')).map(str::trim).unwrap_or(args)
 }
 
+/// Options by name, in the order typed.
+type Options<'a> = Vec<(&'static str, &'a str)>;
+
 /// Splits `3 note:great work force:true` into the leading text (`3`) and the options
 /// named in `keys`. A value runs until the next known `key:`, so it may hold spaces and
 /// colons (`note:see http://x`); an unknown `word:` stays part of the value.
-fn split_options<'a>(args: &'a str, keys: &[&'static str]) -> Result<(&'a str, Vec<(&'static str, &'a str)>), String> {
+fn split_options<'a>(args: &'a str, keys: &[&'static str]) -> Result<(&'a str, Options<'a>), String> {
     // (where the `key:` starts, the key, where its value starts)
     let mut markers: Vec<(usize, &'static str, usize)> = Vec::new();
     for (at, _) in args.char_indices() {
@@ -258,7 +263,10 @@ mod tests {
 
     #[test]
     fn revoke_takes_a_number_and_a_reason() {
-        check("/revoke 2 reason:missed criteria", Ok(Command::Revoke { challenge: 2, reason: Some("missed criteria".into()) }));
+        check(
+            "/revoke 2 reason:missed criteria",
+            Ok(Command::Revoke { challenge: 2, reason: Some("missed criteria".into()) }),
+        );
         check("/revoke 2", Ok(Command::Revoke { challenge: 2, reason: None }));
         check("/revoke x2y", Err("not a challenge number"));
     }

@@ -36,16 +36,14 @@ pub async fn status(app: &App, invocation: &Invocation) -> anyhow::Result<Reply>
         if hints > 0 {
             line.push_str(&format!(" · {hints} hint{}", plural(hints)));
         }
-        if !matches!(state, ChallengeState::Approved(_)) {
-            if let Some(revoked) = progress.revoked(*number).last() {
-                if let Some(revocation) = &revoked.revocation {
-                    line.push_str(&format!(
-                        " · approval revoked by {} on {}",
-                        revocation.coach_name,
-                        human_time(revocation.at)
-                    ));
-                }
-            }
+        if !matches!(state, ChallengeState::Approved(_))
+            && let Some(revocation) = progress.revoked(*number).last().and_then(|a| a.revocation.as_ref())
+        {
+            line.push_str(&format!(
+                " · approval revoked by {} on {}",
+                revocation.coach_name,
+                human_time(revocation.at)
+            ));
         }
         lines.push(line);
     }

@@ -111,6 +111,17 @@ pub struct TeamRecord {
     pub renames: Vec<Rename>,
 }
 
+/// What a coach asks `Store::approve` to record.
+#[derive(Debug, Clone, Copy)]
+pub struct ApprovalRequest<'a> {
+    pub challenge: u32,
+    /// The guide's challenges before this one, which must be approved unless `force`.
+    pub earlier: &'a [u32],
+    pub coach: Person<'a>,
+    pub note: Option<&'a str>,
+    pub force: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApproveOutcome {
     Approved(Approval),
@@ -209,13 +220,10 @@ impl Store {
     pub async fn approve(
         &self,
         team_id: i64,
-        challenge: u32,
-        earlier: &[u32],
-        coach: Person<'_>,
-        note: Option<&str>,
-        force: bool,
+        request: ApprovalRequest<'_>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<ApproveOutcome> {
+        let ApprovalRequest { challenge, earlier, coach, note, force } = request;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting an approval")?;
         let live = live_approvals(&mut tx, team_id).await?;
         if let Some(existing) = live.iter().find(|a| a.challenge == challenge).cloned() {
@@ -385,12 +393,11 @@ impl Store {
                 .await
                 .context("reading teams")?;
         let in_scope = "team_id IN (SELECT id FROM teams WHERE ?1 IS NULL OR guild_id = ?1)";
-        let approvals: Vec<ApprovalRow> =
-            sqlx::query_as(&format!("{APPROVALS} WHERE a.{in_scope} ORDER BY a.id"))
-                .bind(guild)
-                .fetch_all(&mut *tx)
-                .await
-                .context("reading approvals")?;
+        let approvals: Vec<ApprovalRow> = sqlx::query_as(&format!("{APPROVALS} WHERE a.{in_scope} ORDER BY a.id"))
+            .bind(guild)
+            .fetch_all(&mut *tx)
+            .await
+            .context("reading approvals")?;
         let hints: Vec<HintRow> =
             sqlx::query_as(&format!("SELECT * FROM hint_reveals WHERE {in_scope} ORDER BY section_id"))
                 .bind(guild)

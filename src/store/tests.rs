@@ -13,6 +13,10 @@ fn at(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 4, 9, 0, 0).single().expect("valid time") + Duration::minutes(minute)
 }
 
+fn request<'a>(challenge: u32, earlier: &'a [u32], note: Option<&'a str>, force: bool) -> ApprovalRequest<'a> {
+    ApprovalRequest { challenge, earlier, coach: COACH, note, force }
+}
+
 async fn team(store: &Store) -> Team {
     store.team(KEY, "team-blue", 1, at(0)).await.expect("team")
 }
@@ -70,7 +74,8 @@ async fn rename_keeps_the_old_name(pool: SqlitePool) {
 async fn approve_records_coach_time_and_note(pool: SqlitePool) {
     let store = Store::from_pool(pool);
     let team = team(&store).await;
-    let approval = approved(store.approve(team.id, 1, &[], COACH, Some("great work"), false, at(10)).await.expect("ok"));
+    let approval =
+        approved(store.approve(team.id, request(1, &[], Some("great work"), false), at(10)).await.expect("ok"));
     assert_eq!(
         (approval.challenge, approval.coach_id, approval.coach_name.as_str(), approval.at),
         (1, 7, "Coach Carla", at(10))
@@ -84,8 +89,14 @@ async fn approve_records_coach_time_and_note(pool: SqlitePool) {
 async fn approving_twice_writes_one_row_and_names_the_first(pool: SqlitePool) {
     let store = Store::from_pool(pool);
     let team = team(&store).await;
-    let first = approved(store.approve(team.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
-    let second = store.approve(team.id, 1, &[], Person { id: 8, name: "Other" }, None, false, at(2)).await;
+    let first = approved(store.approve(team.id, request(1, &[], None, false), at(1)).await.expect("ok"));
+    let second = store
+        .approve(
+            team.id,
+            ApprovalRequest { coach: Person { id: 8, name: "Other" }, ..request(1, &[], None, false) },
+            at(2),
+        )
+        .await;
     assert_eq!(second.expect("ok"), ApproveOutcome::AlreadyApproved(first));
     assert_eq!(store.approvals(team.id).await.expect("read").len(), 1);
 }
@@ -94,13 +105,13 @@ async fn approving_twice_writes_one_row_and_names_the_first(pool: SqlitePool) {
 async fn earlier_challenges_must_be_approved_unless_forced(pool: SqlitePool) {
     let store = Store::from_pool(pool);
     let team = team(&store).await;
-    let refused = store.approve(team.id, 3, &[1, 2], COACH, None, false, at(1)).await.expect("ok");
+    let refused = store.approve(team.id, request(3, &[1, 2], None, false), at(1)).await.expect("ok");
     assert_eq!(refused, ApproveOutcome::EarlierNotApproved(vec![1, 2]));
     assert!(store.approvals(team.id).await.expect("read").is_empty());
-    let forced = approved(store.approve(team.id, 3, &[1, 2], COACH, None, true, at(2)).await.expect("ok"));
+    let forced = approved(store.approve(team.id, request(3, &[1, 2], None, true), at(2)).await.expect("ok"));
     assert!(forced.forced);
-    approved(store.approve(team.id, 1, &[], COACH, None, false, at(3)).await.expect("ok"));
-    let unforced = approved(store.approve(team.id, 2, &[1], COACH, None, true, at(4)).await.expect("ok"));
+    approved(store.approve(team.id, request(1, &[], None, false), at(3)).await.expect("ok"));
+    let unforced = approved(store.approve(team.id, request(2, &[1], None, true), at(4)).await.expect("ok"));
     assert!(!unforced.forced, "force that skipped nothing is not recorded as forced");
 }
 
@@ -109,7 +120,7 @@ async fn revoke_keeps_both_rows_and_allows_approving_again(pool: SqlitePool) {
     let store = Store::from_pool(pool);
     let team = team(&store).await;
     assert_eq!(store.revoke(team.id, 1, COACH, None, at(0)).await.expect("ok"), RevokeOutcome::NotApproved);
-    let approval = approved(store.approve(team.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    let approval = approved(store.approve(team.id, request(1, &[], None, false), at(1)).await.expect("ok"));
     let RevokeOutcome::Revoked(revoked) =
         store.revoke(team.id, 1, Person { id: 9, name: "Rita" }, Some("missed criteria"), at(2)).await.expect("ok")
     else {
@@ -119,7 +130,7 @@ async fn revoke_keeps_both_rows_and_allows_approving_again(pool: SqlitePool) {
     assert_eq!((revocation.approval_id, revocation.coach_id, revocation.at), (approval.id, 9, at(2)));
     assert_eq!(revocation.reason.as_deref(), Some("missed criteria"));
     assert_eq!(store.revoke(team.id, 1, COACH, None, at(3)).await.expect("ok"), RevokeOutcome::NotApproved);
-    let again = approved(store.approve(team.id, 1, &[], COACH, None, false, at(4)).await.expect("ok"));
+    let again = approved(store.approve(team.id, request(1, &[], None, false), at(4)).await.expect("ok"));
     let history = store.approvals(team.id).await.expect("read");
     assert_eq!(history, vec![revoked, again]);
 }
@@ -128,11 +139,14 @@ async fn revoke_keeps_both_rows_and_allows_approving_again(pool: SqlitePool) {
 async fn the_audit_trail_cannot_be_edited(pool: SqlitePool) {
     let store = Store::from_pool(pool.clone());
     let team = team(&store).await;
-    approved(store.approve(team.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    approved(store.approve(team.id, request(1, &[], None, false), at(1)).await.expect("ok"));
     store.revoke(team.id, 1, COACH, None, at(2)).await.expect("ok");
-    for statement in
-        ["UPDATE approvals SET note = 'x'", "DELETE FROM approvals", "UPDATE revocations SET reason = 'x'", "DELETE FROM revocations"]
-    {
+    for statement in [
+        "UPDATE approvals SET note = 'x'",
+        "DELETE FROM approvals",
+        "UPDATE revocations SET reason = 'x'",
+        "DELETE FROM revocations",
+    ] {
         let error = sqlx::query(statement).execute(&pool).await.expect_err(statement);
         assert!(error.to_string().contains("append only"), "{statement}: {error}");
     }
@@ -152,10 +166,7 @@ async fn hints_count_up_to_the_last_step(pool: SqlitePool) {
     store.reveal_hint(team.id, "challenge-2/aks", Some(2), 4, 6, at(9)).await.expect("reveal");
     let hints = store.hints(team.id).await.expect("read");
     assert_eq!(hints.len(), 2);
-    assert_eq!(
-        (hints[0].revealed, hints[0].first_by, hints[0].first_at, hints[0].last_at),
-        (3, 5, at(1), at(4))
-    );
+    assert_eq!((hints[0].revealed, hints[0].first_by, hints[0].first_at, hints[0].last_at), (3, 5, at(1), at(4)));
     assert_eq!((hints[1].section_id.as_str(), hints[1].challenge, hints[1].last_by), ("challenge-2/aks", Some(2), 6));
     assert_eq!(store.find_team(KEY).await.expect("read").map(|t| t.last_activity_at), Some(at(9)));
     assert!(store.reveal_hint(team.id, "empty", None, 0, 5, at(9)).await.is_err());
@@ -167,8 +178,8 @@ async fn records_are_scoped_by_guild_and_complete(pool: SqlitePool) {
     let blue = team(&store).await;
     let red = store.team(TeamKey { guild_id: 10, channel_id: 30 }, "team-red", 1, at(0)).await.expect("team");
     let elsewhere = store.team(TeamKey { guild_id: 99, channel_id: 20 }, "far", 1, at(0)).await.expect("team");
-    approved(store.approve(blue.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
-    approved(store.approve(elsewhere.id, 1, &[], COACH, None, false, at(1)).await.expect("ok"));
+    approved(store.approve(blue.id, request(1, &[], None, false), at(1)).await.expect("ok"));
+    approved(store.approve(elsewhere.id, request(1, &[], None, false), at(1)).await.expect("ok"));
     store.reveal_hint(red.id, "challenge-1/sql", Some(1), 3, 5, at(2)).await.expect("reveal");
     let guild = store.guild_records(10).await.expect("records");
     let names: Vec<&str> = guild.iter().map(|r| r.team.name.as_str()).collect();
@@ -205,8 +216,7 @@ async fn open_creates_folder_and_file_in_wal_mode() {
     let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.pool).await.expect("pragma");
     let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&store.pool).await.expect("pragma");
     let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&store.pool).await.expect("pragma");
-    let application_id: i32 =
-        sqlx::query_scalar("PRAGMA application_id").fetch_one(&store.pool).await.expect("pragma");
+    let application_id: i32 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&store.pool).await.expect("pragma");
     assert_eq!((mode.as_str(), synchronous, foreign_keys, application_id), ("wal", 2, 1, APPLICATION_ID));
     assert!(busy >= 1000, "busy timeout {busy}");
     store.close().await;
@@ -257,8 +267,11 @@ async fn raw_database(path: &std::path::Path, statements: &[&str]) {
 async fn a_database_of_another_program_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("other.db");
-    raw_database(&path, &["CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)", "INSERT INTO users VALUES (1, 'x')"])
-        .await;
+    raw_database(
+        &path,
+        &["CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)", "INSERT INTO users VALUES (1, 'x')"],
+    )
+    .await;
     check_refused(&path, "not a hackcoach database (it holds other tables: users)").await;
 }
 
@@ -279,8 +292,11 @@ async fn a_database_from_a_newer_version_is_refused_untouched() {
     store.close().await;
     raw_database(
         &path,
-        &["PRAGMA journal_mode = DELETE", "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-           VALUES (9999, 'from the future', 1, x'00', 0)"],
+        &[
+            "PRAGMA journal_mode = DELETE",
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+           VALUES (9999, 'from the future', 1, x'00', 0)",
+        ],
     )
     .await;
     check_refused(&path, "written by a newer hackcoach (it has migration 9999").await;
@@ -301,7 +317,7 @@ async fn a_database_with_damaged_pages_is_refused_untouched() {
     let store = Store::open(&path.display().to_string()).await.expect("opens");
     for channel in 0..200 {
         let team = store.team(TeamKey { guild_id: 1, channel_id: channel }, "t", 1, at(0)).await.expect("team");
-        store.approve(team.id, 1, &[], COACH, Some(&"note ".repeat(50)), false, at(1)).await.expect("approve");
+        store.approve(team.id, request(1, &[], Some(&"note ".repeat(50)), false), at(1)).await.expect("approve");
     }
     store.close().await;
     raw_database(&path, &["PRAGMA journal_mode = DELETE"]).await;
