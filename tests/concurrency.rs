@@ -54,7 +54,7 @@ async fn fifty_tasks_approving_and_revoking_leave_exactly_the_implied_rows() {
                 let challenge = u32::try_from(next(&mut seed) % u64::from(CHALLENGES)).expect("small") + 1;
                 let coach = Person { id: 100 + task, name: "coach" };
                 let team = teams[usize::try_from(channel).expect("small")];
-                let approve = next(&mut seed) % 2 == 0;
+                let approve = next(&mut seed).is_multiple_of(2);
                 let outcome = if approve {
                     match store
                         .approve(

@@ -10,9 +10,9 @@ mod challenge;
 mod help;
 mod hint;
 mod parse;
-mod troubleshoot;
 mod status;
 mod team;
+mod troubleshoot;
 
 use chrono::{DateTime, Utc};
 

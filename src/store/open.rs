@@ -98,18 +98,38 @@ impl Store {
 }
 
 /// Looks at an existing file through a read-only connection and says whether it is ours.
+///
+/// A WAL database left by a process that was killed needs its WAL index rebuilt before
+/// anyone can read it, which a read-only connection may not do (SQLite answers
+/// `SQLITE_READONLY_RECOVERY`). Only then is the file inspected through a read-write
+/// connection: recovery replays SQLite's own log and changes no data.
 async fn inspect(path: &Path) -> Result<(), OpenError> {
-    let corrupt = |error: sqlx::Error| OpenError::Corrupt { path: path.to_path_buf(), detail: error.to_string() };
-    let options = SqliteConnectOptions::new().filename(path).read_only(true).create_if_missing(false);
-    let mut connection = options.connect().await.map_err(|error| {
-        // A file that is not a database at all fails here or on the first read below.
-        OpenError::File { path: path.to_path_buf(), detail: error.to_string() }
-    })?;
-    let result = inspect_connection(path, &mut connection).await.map_err(|error| match error {
+    match inspect_with(path, true).await {
+        Err(Inspection::Sql(error)) if needs_recovery(&error) => finish(path, inspect_with(path, false).await),
+        result => finish(path, result),
+    }
+}
+
+fn finish(path: &Path, result: Result<(), Inspection>) -> Result<(), OpenError> {
+    result.map_err(|error| match error {
         Inspection::Refused(error) => error,
-        Inspection::Sql(error) => corrupt(error),
-    });
-    // Closing a read-only connection writes nothing; a failure here changes no verdict.
+        Inspection::Sql(error) => OpenError::Corrupt { path: path.to_path_buf(), detail: error.to_string() },
+    })
+}
+
+/// `SQLITE_READONLY_RECOVERY` (776) or `SQLITE_READONLY_CANTINIT` (1288).
+fn needs_recovery(error: &sqlx::Error) -> bool {
+    let code = error.as_database_error().and_then(|e| e.code());
+    matches!(code.as_deref(), Some("776" | "1288"))
+}
+
+async fn inspect_with(path: &Path, read_only: bool) -> Result<(), Inspection> {
+    let options = SqliteConnectOptions::new().filename(path).read_only(read_only).create_if_missing(false);
+    let mut connection = options.connect().await.map_err(|error| {
+        Inspection::Refused(OpenError::File { path: path.to_path_buf(), detail: error.to_string() })
+    })?;
+    let result = inspect_connection(path, &mut connection).await;
+    // Closing a connection that only read changes nothing; a failure here changes no verdict.
     let _ = connection.close().await;
     result
 }

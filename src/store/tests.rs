@@ -287,15 +287,17 @@ async fn a_database_with_another_application_id_is_refused_untouched() {
 async fn a_database_from_a_newer_version_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("newer.db");
-    let store = Store::open(&path.display().to_string()).await.expect("opens");
-    store.team(KEY, "t", 1, at(0)).await.expect("writes");
-    store.close().await;
+    // What a later hackcoach leaves: our application id, and a migration we do not know.
+    let application_id = format!("PRAGMA application_id = {APPLICATION_ID}");
     raw_database(
         &path,
         &[
-            "PRAGMA journal_mode = DELETE",
+            &application_id,
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+                installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL,
+                checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
             "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
-           VALUES (9999, 'from the future', 1, x'00', 0)",
+             VALUES (1, 'progress', 1, x'00', 0), (9999, 'from the future', 1, x'00', 0)",
         ],
     )
     .await;
@@ -314,13 +316,17 @@ async fn a_file_that_is_not_sqlite_is_refused_untouched() {
 async fn a_database_with_damaged_pages_is_refused_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("damaged.db");
-    let store = Store::open(&path.display().to_string()).await.expect("opens");
-    for channel in 0..200 {
-        let team = store.team(TeamKey { guild_id: 1, channel_id: channel }, "t", 1, at(0)).await.expect("team");
-        store.approve(team.id, request(1, &[], Some(&"note ".repeat(50)), false), at(1)).await.expect("approve");
-    }
-    store.close().await;
-    raw_database(&path, &["PRAGMA journal_mode = DELETE"]).await;
+    let application_id = format!("PRAGMA application_id = {APPLICATION_ID}");
+    raw_database(
+        &path,
+        &[
+            &application_id,
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO notes SELECT i, printf('%.100c', 'x') FROM n",
+        ],
+    )
+    .await;
     let mut bytes = std::fs::read(&path).expect("read");
     assert!(bytes.len() > 8 * 4096, "database too small to damage: {}", bytes.len());
     // Keep the header page, scribble over the pages after it.
