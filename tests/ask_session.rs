@@ -173,3 +173,30 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
     );
     reader.records().map(|r| r.expect("row").iter().map(str::to_string).collect()).collect()
 }
+
+#[test]
+fn asks_started_at_once_on_a_fresh_file_all_succeed() {
+    let session = Session::new();
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
+    let children: Vec<_> = (1..=8)
+        .map(|channel| {
+            Command::new(env!("CARGO_BIN_EXE_hackcoach"))
+                .current_dir(session.dir.path())
+                .arg("--guide")
+                .arg(&guide)
+                .arg("--db")
+                .arg(&session.db)
+                .args(["ask", "--as", "coach", "--channel", &channel.to_string(), "--", "/approve 1"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().expect("wait");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let export = session.run(&["export", "--csv"]);
+    assert_eq!(export.stdout.lines().filter(|l| l.starts_with("approval,")).count(), 8);
+}

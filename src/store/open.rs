@@ -89,13 +89,30 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|error| OpenError::File { path: path.clone(), detail: error.to_string() })?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|error| OpenError::Migrate { path: path.clone(), detail: error.to_string() })?;
+        migrate(&pool).await.map_err(|error| OpenError::Migrate { path: path.clone(), detail: error.to_string() })?;
         Ok(Store { pool })
     }
 }
+
+/// Applies the migrations. Two processes starting on a fresh file at once (two `ask`
+/// runs) both try migration 1; SQLite lets one commit and the other fails on the tables
+/// it finds. Running again then sees the migration applied and does nothing, so a few
+/// attempts make concurrent starts safe.
+async fn migrate(pool: &sqlx::SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut attempt = 1;
+    loop {
+        match MIGRATOR.run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(error) if attempt >= MIGRATE_ATTEMPTS => return Err(error),
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+const MIGRATE_ATTEMPTS: u64 = 5;
 
 /// Looks at an existing file through a read-only connection and says whether it is ours.
 ///
@@ -157,8 +174,9 @@ async fn inspect_connection(path: &Path, connection: &mut sqlx::SqliteConnection
             .fetch_all(&mut *connection)
             .await?;
     if application_id != APPLICATION_ID {
-        if application_id == 0 && tables.is_empty() {
-            // An empty file (or an empty database): ours to set up.
+        if application_id == 0 && tables.iter().all(|t| t == "_sqlx_migrations") {
+            // An empty database, or one whose first migration another process is applying
+            // right now (sqlx creates its history table before migration 1 commits).
             return Ok(());
         }
         let reason = if application_id == 0 {
