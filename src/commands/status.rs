@@ -6,11 +6,11 @@ use crate::progress::{ChallengeState, Progress, human_duration, human_time};
 use crate::reply::Reply;
 
 use super::Invocation;
-use super::team::team_of;
+use super::team::team_for_reading;
 
 pub async fn status(app: &App, invocation: &Invocation) -> anyhow::Result<Reply> {
     let store = app.store()?;
-    let team = team_of(store, invocation).await?;
+    let team = team_for_reading(store, invocation).await?;
     let approvals = store.approvals(team.id).await?;
     let hints = store.hints(team.id).await?;
     let numbers = app.knowledge().guide.challenge_numbers();

@@ -42,3 +42,13 @@ pub async fn team_of(store: &Store, invocation: &Invocation) -> anyhow::Result<T
     let key = TeamKey { guild_id: invocation.guild_id, channel_id: invocation.channel_id };
     store.team(key, &invocation.channel_name, invocation.user_id, invocation.now).await
 }
+
+/// The team of the invocation's channel for a read-only command such as `/status`: created
+/// on first use, but looking is not activity, so an existing team is not written to.
+pub async fn team_for_reading(store: &Store, invocation: &Invocation) -> anyhow::Result<Team> {
+    let key = TeamKey { guild_id: invocation.guild_id, channel_id: invocation.channel_id };
+    match store.find_team(key).await? {
+        Some(team) => Ok(team),
+        None => team_of(store, invocation).await,
+    }
+}
