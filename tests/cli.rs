@@ -17,7 +17,8 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn ask_hint_prints_the_ingress_section_with_its_yaml_block() {
-    let output = hackcoach(&["--db", "sqlite::memory:", "ask", "--", "/hint challenge 4 ingress"]);
+    // As a coach: team members get the section step by step (tests/hints.rs).
+    let output = hackcoach(&["--db", "sqlite::memory:", "ask", "--as", "coach", "--", "/hint challenge 4 ingress"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = stdout(&output);
     assert!(text.starts_with("## Challenge 4 › Ingress"), "{text}");
@@ -29,7 +30,8 @@ fn ask_hint_prints_the_ingress_section_with_its_yaml_block() {
 
 #[test]
 fn ask_json_prints_the_discord_message_shape() {
-    let output = hackcoach(&["--db", "sqlite::memory:", "ask", "--json", "--", "/hint challenge 4 ingress"]);
+    let output =
+        hackcoach(&["--db", "sqlite::memory:", "ask", "--json", "--as", "coach", "--", "/hint challenge 4 ingress"]);
     assert!(output.status.success());
     let message: serde_json::Value = serde_json::from_str(stdout(&output).trim()).expect("one JSON object");
     for key in ["content", "embeds", "components", "allowed_mentions", "ephemeral"] {

@@ -71,6 +71,9 @@ impl Store {
     /// database that is damaged, belongs to another program or comes from a newer version.
     pub async fn open(location: &str) -> Result<Store, OpenError> {
         let path = database_path(location);
+        if path.as_os_str() == ":memory:" {
+            return open_in_memory().await;
+        }
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| OpenError::Folder { dir: dir.to_path_buf(), source })?;
         }
@@ -92,6 +95,24 @@ impl Store {
         migrate(&pool).await.map_err(|error| OpenError::Migrate { path: path.clone(), detail: error.to_string() })?;
         Ok(Store { pool })
     }
+}
+
+/// `sqlite::memory:`: a database that lives as long as the process, for trying commands
+/// without leaving a file behind. One connection, kept open: every connection to
+/// `:memory:` would otherwise be a separate, empty database.
+async fn open_in_memory() -> Result<Store, OpenError> {
+    let path = PathBuf::from(":memory:");
+    let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await
+        .map_err(|error| OpenError::File { path: path.clone(), detail: error.to_string() })?;
+    migrate(&pool).await.map_err(|error| OpenError::Migrate { path, detail: error.to_string() })?;
+    Ok(Store { pool })
 }
 
 /// Applies the migrations. Two processes starting on a fresh file at once (two `ask`

@@ -348,3 +348,14 @@ async fn a_folder_that_cannot_exist_is_a_specific_error() {
     let error = Store::open("/proc/hackcoach-test.db").await.expect_err("refused");
     assert!(error.to_string().contains("cannot open or create the database file /proc/hackcoach-test.db"), "{error}");
 }
+
+#[tokio::test]
+async fn sqlite_memory_is_one_database_for_the_whole_process() {
+    let store = Store::open("sqlite::memory:").await.expect("opens");
+    let created = team(&store).await;
+    // Concurrent users share the one connection, so they see the same tables and rows.
+    let (a, b) = tokio::join!(store.find_team(KEY), store.approvals(created.id));
+    assert_eq!(a.expect("read"), Some(created));
+    assert!(b.expect("read").is_empty());
+    assert!(!std::path::Path::new(":memory:").exists(), "no file named :memory:");
+}
