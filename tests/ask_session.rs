@@ -200,3 +200,33 @@ fn asks_started_at_once_on_a_fresh_file_all_succeed() {
     let export = session.run(&["export", "--csv"]);
     assert_eq!(export.stdout.lines().filter(|l| l.starts_with("approval,")).count(), 8);
 }
+
+#[test]
+fn console_keeps_progress_in_the_same_database_as_ask() {
+    use std::io::Write as _;
+    let session = Session::new();
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hackcoach"))
+        .current_dir(session.dir.path())
+        .arg("--guide")
+        .arg(&guide)
+        .arg("--db")
+        .arg(&session.db)
+        .arg("console")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn console");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"/hint challenge 1 sql\n/hint challenge 1 sql\n/approve 1\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("console");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("step 1 of 8") && text.contains("step 2 of 8"), "{text}");
+    assert!(text.contains("Only coaches can approve"), "{text}");
+    // The next process continues where the console stopped.
+    session.ask("member", "/hint challenge 1 sql", &["step 3 of 8"]);
+}
