@@ -78,8 +78,10 @@ pub struct Index {
     /// ("teams will not complete all the challenges") answers it better than one where
     /// they are scattered.
     sequences: Vec<Vec<u32>>,
-    /// Deletion neighbourhood: a word with up to two letters deleted → surface indices.
-    deletions: HashMap<String, Vec<u32>>,
+    /// Deletion neighbourhood: the hash of a word with up to two letters deleted →
+    /// surface indices. Hashes, not strings: building it allocates nothing per variant,
+    /// and every candidate is checked with strsim anyway.
+    deletions: HashMap<u64, Vec<u32>>,
     max_challenge: ChallengeNumber,
 }
 
@@ -207,14 +209,17 @@ impl Index {
             .collect();
         let mut surface: Vec<(String, u32)> = surface_ids.iter().map(|(w, &id)| (w.clone(), id)).collect();
         surface.sort();
-        let mut deletions: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut deletions: HashMap<u64, Vec<u32>> = HashMap::new();
         for (i, (word, _)) in surface.iter().enumerate() {
             let distance = max_typos(word);
             if distance == 0 {
                 continue;
             }
-            for variant in deletion_variants(word, distance) {
-                deletions.entry(variant).or_default().push(i as u32);
+            for variant in deletion_hashes(word, distance) {
+                let list = deletions.entry(variant).or_default();
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
             }
         }
         Index {
@@ -548,7 +553,7 @@ impl Index {
         }
         let mut seen = HashSet::new();
         let mut found = Vec::new();
-        for variant in deletion_variants(word, budget) {
+        for variant in deletion_hashes(word, budget) {
             let Some(candidates) = self.deletions.get(&variant) else { continue };
             for &candidate in candidates {
                 if !seen.insert(candidate) {
@@ -609,32 +614,41 @@ fn field_words(text: &str) -> Vec<String> {
     all
 }
 
-/// How many typos a word of this length may carry and still be recognised.
+/// How many typos a word of this length may carry and still be recognised. Words longer
+/// than 16 letters are joined compounds, URLs and the like: nobody retypes them with a
+/// typo, and their deletion neighbourhoods would be most of the index.
 fn max_typos(word: &str) -> u32 {
     match word.chars().count() {
         0..=3 => 0,
         4..=7 => 1,
-        _ => 2,
+        8..=16 => 2,
+        _ => 0,
     }
 }
 
-/// `word` with every combination of up to `distance` characters deleted, itself included.
-fn deletion_variants(word: &str, distance: u32) -> HashSet<String> {
-    let mut all = HashSet::new();
-    all.insert(word.to_string());
-    let mut frontier = vec![word.to_string()];
-    for _ in 0..distance {
-        let mut next = Vec::new();
-        for current in &frontier {
-            let chars: Vec<char> = current.chars().collect();
-            for skip in 0..chars.len() {
-                let variant: String = chars.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, c)| c).collect();
-                if all.insert(variant.clone()) {
-                    next.push(variant);
-                }
+/// Hashes of `word` with every combination of up to `distance` (at most 2) characters
+/// deleted, itself included. May repeat a hash; callers deduplicate.
+fn deletion_hashes(word: &str, distance: u32) -> Vec<u64> {
+    let chars: Vec<char> = word.chars().collect();
+    let n = chars.len();
+    let hash = |skip_a: usize, skip_b: usize| {
+        let mut hash: u64 = 0xcbf29ce484222325;
+        for (i, &c) in chars.iter().enumerate() {
+            if i != skip_a && i != skip_b {
+                hash ^= u64::from(c);
+                hash = hash.wrapping_mul(0x100000001b3);
             }
         }
-        frontier = next;
+        hash
+    };
+    let mut hashes = vec![hash(usize::MAX, usize::MAX)];
+    if distance >= 1 {
+        hashes.extend((0..n).map(|a| hash(a, usize::MAX)));
     }
-    all
+    if distance >= 2 {
+        for a in 0..n {
+            hashes.extend((a + 1..n).map(|b| hash(a, b)));
+        }
+    }
+    hashes
 }
