@@ -8,7 +8,7 @@ use crate::reply::{Reply, Tone};
 use crate::store::{ApprovalRequest, ApproveOutcome, Person, RevokeOutcome};
 
 use super::Invocation;
-use super::team::team_of;
+use super::team::team_for_reading;
 
 /// Longest note or reason accepted, in characters: room for real feedback, while longer
 /// text belongs in the channel itself.
@@ -37,7 +37,9 @@ pub async fn approve(
         Err(refusal) => return Ok(Reply::refusal(refusal)),
     };
     let store = app.store()?;
-    let team = team_of(store, invocation).await?;
+    // The approval (or revocation) transaction records the activity itself: one synced
+    // commit instead of two.
+    let team = team_for_reading(store, invocation).await?;
     let earlier: Vec<ChallengeNumber> = numbers.iter().copied().filter(|&n| n < challenge).collect();
     let coach = Person { id: invocation.user_id, name: &invocation.user_name };
     let request = ApprovalRequest { challenge, earlier: &earlier, coach, note, force };
@@ -90,7 +92,9 @@ pub async fn revoke(app: &App, invocation: &Invocation, number: i64, reason: Opt
         Err(refusal) => return Ok(Reply::refusal(refusal)),
     };
     let store = app.store()?;
-    let team = team_of(store, invocation).await?;
+    // The approval (or revocation) transaction records the activity itself: one synced
+    // commit instead of two.
+    let team = team_for_reading(store, invocation).await?;
     let coach = Person { id: invocation.user_id, name: &invocation.user_name };
     let RevokeOutcome::Revoked(approval) = store.revoke(team.id, challenge, coach, reason, invocation.now).await?
     else {
