@@ -4,10 +4,15 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = hackcoach::cli::Cli::parse();
+    // The bot logs what it does; the offline commands only what goes wrong.
+    let default_filter = match cli.command {
+        hackcoach::cli::CliCommand::Run => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,0 +1,70 @@
+//! The slash commands as poise sees them: names, typed options, autocomplete. Each body
+//! builds a `Command` and hands it to `respond::answer`; nothing is decided here.
+//!
+//! Descriptions come from `commands::COMMANDS`, so `/help`, `ask` and Discord agree.
+
+use poise::serenity_prelude as serenity;
+
+use crate::commands::{COMMANDS, Command};
+
+use super::{Context, Data, Error, autocomplete, respond};
+
+/// Every command registered with Discord.
+pub fn all() -> Vec<poise::Command<Data, Error>> {
+    let mut commands = vec![hint(), challenge(), help()];
+    for command in &mut commands {
+        if let Some(spec) = COMMANDS.iter().find(|spec| spec.name == command.name) {
+            command.description = Some(spec.description.into());
+        }
+    }
+    commands
+}
+
+/// Find the guide section for a topic, e.g. challenge 4 ingress
+#[poise::command(slash_command)]
+async fn hint(
+    ctx: Context<'_>,
+    #[description = "A topic, e.g. challenge 4 ingress, kv aliases or an error message"]
+    #[autocomplete = "topic_autocomplete"]
+    #[max_length = 200]
+    query: String,
+) -> Result<(), Error> {
+    let query = respond::section_value(ctx.data(), &query);
+    respond::answer(ctx, Command::Hint { query }).await
+}
+
+/// Show a challenge's goal and its topics
+#[poise::command(slash_command)]
+async fn challenge(
+    ctx: Context<'_>,
+    #[description = "The challenge's number, e.g. 4"]
+    #[autocomplete = "challenge_autocomplete"]
+    #[min = 1]
+    #[max = 999]
+    number: i64,
+) -> Result<(), Error> {
+    respond::answer(ctx, Command::Challenge { number }).await
+}
+
+/// List what hackcoach can do
+#[poise::command(slash_command)]
+async fn help(ctx: Context<'_>) -> Result<(), Error> {
+    respond::answer(ctx, Command::Help).await
+}
+
+async fn topic_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let is_coach = respond::autocomplete_is_coach(ctx).await;
+    let knowledge = ctx.data().app.knowledge();
+    let choices = autocomplete::topic_choices(&knowledge, &ctx.data().app.config, partial, None, is_coach);
+    serenity::CreateAutocompleteResponse::new().set_choices(
+        choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
+    )
+}
+
+async fn challenge_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let knowledge = ctx.data().app.knowledge();
+    let choices = autocomplete::challenge_choices(&knowledge, partial);
+    serenity::CreateAutocompleteResponse::new().set_choices(
+        choices.into_iter().map(|(name, number)| serenity::AutocompleteChoice::new(name, i64::from(number))).collect(),
+    )
+}
