@@ -141,9 +141,11 @@ pub async fn serve(
             commands: slash::all(),
             on_error: |error| Box::pin(on_error(error)),
             event_handler: |framework, event| Box::pin(on_event(framework, event)),
-            initialize_owners: false,
             ..Default::default()
         })
+        // Owners are for owner-only commands, which hackcoach has none of; skipping them
+        // saves a REST call at start (the builder's flag overrides the options' one).
+        .initialize_owners(false)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
