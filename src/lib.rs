@@ -8,10 +8,10 @@ pub mod app;
 pub mod cli;
 /// The commands: `Invocation` + `Command` → `Reply`.
 pub mod commands;
-/// The Discord adapter (serenity + poise): the only module naming them.
-pub mod discord;
 /// Settings from `config.toml`, every key optional, unknown keys refused.
 pub mod config;
+/// The Discord adapter (serenity + poise): the only module naming them.
+pub mod discord;
 /// `hackcoach export`: every team's history as text or CSV.
 pub mod export;
 /// The coaches' guide: markdown parsed into a tree of sections.

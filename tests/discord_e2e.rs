@@ -138,7 +138,8 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     // Commands registered for the configured guild, with the exact payload of `commands --json`.
     let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
     let registration = fake.wait_for(0, "command registration", |r| r.method == "PUT" && r.path == path).await;
-    let names: Vec<&str> = registration.body.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
+    let names: Vec<&str> =
+        registration.body.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(names, ["hint", "challenge", "help"]);
     assert_eq!(registration.body, discord::command_payloads().expect("payloads"));
 
@@ -173,7 +174,8 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     // A long section is paged; Next and Previous turn the page in place.
     let long_id = {
         let knowledge = bot.app.knowledge();
-        let section = knowledge.guide.sections.iter().find(|s| s.heading() == "Long walkthrough").expect("long section");
+        let section =
+            knowledge.guide.sections.iter().find(|s| s.heading() == "Long walkthrough").expect("long section");
         section.id.clone()
     };
     let options = json!([{ "name": "query", "type": 3, "value": long_id }]);
@@ -202,9 +204,7 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
 
     // A button from before a restart carries everything it needs: a custom id built by
     // hand (never sent in this run) works the same way.
-    let (callback, _) = bot
-        .callback(fake.button_press(&member, &format!("hc:ps:1:{long_id}"), json!([])))
-        .await;
+    let (callback, _) = bot.callback(fake.button_press(&member, &format!("hc:ps:1:{long_id}"), json!([]))).await;
     assert!(embed(&callback.body["data"])["footer"]["text"].as_str().is_some_and(|f| f.contains("page 2 of")));
     // A "did you mean" style button (not a page) answers with a new message.
     let (callback, _) = bot.callback(fake.button_press(&member, "hc:show:challenge-4/ingress", json!([]))).await;

@@ -61,7 +61,8 @@ async fn check_every_section(app: &App) -> usize {
     }
     for number in knowledge.guide.challenge_numbers() {
         for is_coach in [false, true] {
-            let reply = commands::execute(app, &person(is_coach), Command::Challenge { number: i64::from(number) }).await;
+            let reply =
+                commands::execute(app, &person(is_coach), Command::Challenge { number: i64::from(number) }).await;
             check_reply(&format!("challenge {number}"), &reply);
         }
     }
@@ -106,7 +107,8 @@ async fn adversarial_guides_still_fit_discord() {
     let paragraph = "The pod restarts because the probe hits the wrong port; check the service too. ";
     let huge: String = (0..650).map(|i| format!("{i}. {paragraph}\n\n")).collect();
     assert!(huge.len() > 50_000);
-    let code: String = (0..60).map(|i| format!("kubectl get pods -n team-{i:02} -o wide --show-labels # check\n")).collect();
+    let code: String =
+        (0..60).map(|i| format!("kubectl get pods -n team-{i:02} -o wide --show-labels # check\n")).collect();
     let code = format!("{}{}", code, "x".repeat(3000usize.saturating_sub(code.len())));
     assert!(code.len() >= 3000);
     let one_line_code = "y".repeat(3000);

@@ -95,7 +95,8 @@ mod tests {
     use super::*;
 
     fn knowledge() -> Knowledge {
-        let config = Config { guide_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guide"), ..Config::default() };
+        let config =
+            Config { guide_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guide"), ..Config::default() };
         Knowledge::load(&config).expect("the shipped guide loads")
     }
 

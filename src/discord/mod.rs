@@ -201,7 +201,10 @@ async fn register(ctx: &serenity::Context, commands: &[poise::Command<Data, Erro
     }
 }
 
-async fn on_event(framework: poise::FrameworkContext<'_, Data, Error>, event: &serenity::FullEvent) -> Result<(), Error> {
+async fn on_event(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
     if let serenity::FullEvent::InteractionCreate { interaction: serenity::Interaction::Component(press) } = event {
         respond::button(framework.serenity_context, framework.user_data, press).await;
     }

@@ -190,14 +190,22 @@ enum Target<'a> {
 }
 
 impl Target<'_> {
-    async fn create_response(self, http: &serenity::Http, builder: serenity::CreateInteractionResponse) -> serenity::Result<()> {
+    async fn create_response(
+        self,
+        http: &serenity::Http,
+        builder: serenity::CreateInteractionResponse,
+    ) -> serenity::Result<()> {
         match self {
             Target::Command(i) => i.create_response(http, builder).await,
             Target::Component(i) => i.create_response(http, builder).await,
         }
     }
 
-    async fn edit_response(self, http: &serenity::Http, builder: serenity::EditInteractionResponse) -> serenity::Result<()> {
+    async fn edit_response(
+        self,
+        http: &serenity::Http,
+        builder: serenity::EditInteractionResponse,
+    ) -> serenity::Result<()> {
         match self {
             Target::Command(i) => i.edit_response(http, builder).await.map(drop),
             Target::Component(i) => i.edit_response(http, builder).await.map(drop),
@@ -242,7 +250,9 @@ async fn deliver(
         Some(reply) => respond_now(http, target, &reply, kind).await?,
         None => {
             let defer = match kind {
-                Kind::New => serenity::CreateInteractionResponse::Defer(serenity::CreateInteractionResponseMessage::new()),
+                Kind::New => {
+                    serenity::CreateInteractionResponse::Defer(serenity::CreateInteractionResponseMessage::new())
+                }
                 Kind::Update => serenity::CreateInteractionResponse::Acknowledge,
             };
             target.create_response(http, defer).await.context("deferring the response")?;
@@ -398,13 +408,13 @@ mod tests {
 
     #[test]
     fn coaches_by_role_id_name_or_permission() {
-        let coaches = RoleRef::Name("Coaches".into());
+        let coaches = || RoleRef::Name("Coaches".into());
         check(&[RoleRef::Id(7)], false, member(&[(7, None)], false), true);
         check(&[RoleRef::Id(7)], false, member(&[(8, None)], false), false);
         check(&[RoleRef::Name("7".into())], false, member(&[(7, None)], false), true);
-        check(&[coaches.clone()], false, member(&[(9, Some("coaches"))], false), true);
-        check(&[coaches.clone()], false, member(&[(9, Some("Coaching staff"))], false), false);
-        check(&[coaches], false, member(&[(9, None)], false), false);
+        check(&[coaches()], false, member(&[(9, Some("coaches"))], false), true);
+        check(&[coaches()], false, member(&[(9, Some("Coaching staff"))], false), false);
+        check(&[coaches()], false, member(&[(9, None)], false), false);
         check(&[], true, member(&[], true), true);
         check(&[], false, member(&[], true), false);
         check(&[], true, member(&[(1, Some("Coaches"))], false), false);

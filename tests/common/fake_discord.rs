@@ -310,7 +310,9 @@ fn rest_handler(state: &State, method: Method, uri: Uri, body: Bytes) -> Respons
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) => ok(message_json(state, &json_body)),
         ("DELETE", ["webhooks", _, _, "messages", "@original"]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => ok(message_json(state, &json_body)),
-        ("GET", ["guilds", _, "roles"]) => ok(json!([role(GUILD_ID, "@everyone", 0), role(COACH_ROLE_ID, "Coaches", 1)])),
+        ("GET", ["guilds", _, "roles"]) => {
+            ok(json!([role(GUILD_ID, "@everyone", 0), role(COACH_ROLE_ID, "Coaches", 1)]))
+        }
         _ => (StatusCode::NOT_FOUND, axum::Json(json!({ "message": "Unknown route in the fake Discord", "code": 0 })))
             .into_response(),
     }
