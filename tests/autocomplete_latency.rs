@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hackcoach::app::App;
 use hackcoach::config::Config;
-use hackcoach::discord::{challenge_choices, topic_choices};
+use hackcoach::discord::{challenge_choices, problem_choices, topic_choices};
 
 /// What people type, keystroke by keystroke: every prefix of every section's path
 /// (`challenge 4 i`, `challenge 4 in`, …) and some free text.
@@ -53,6 +53,11 @@ fn autocomplete_answers_in_under_a_millisecond_per_call() {
         challenge_choices(&knowledge, text);
     }
     let challenge_time = start.elapsed() / 5;
+    let start = Instant::now();
+    for text in &typed {
+        assert!(problem_choices(&knowledge, text).len() <= 25);
+    }
+    let problem_mean = start.elapsed() / u32::try_from(typed.len()).unwrap_or(u32::MAX);
 
     times.sort_unstable();
     let total: Duration = times.iter().sum();
@@ -60,11 +65,12 @@ fn autocomplete_answers_in_under_a_millisecond_per_call() {
     let p99 = times[times.len() * 99 / 100];
     let max = times[times.len() - 1];
     eprintln!(
-        "autocomplete over {} typed prefixes: mean {mean:?}, p99 {p99:?}, max {max:?}; {choices} choices; challenge numbers {challenge_time:?}",
+        "autocomplete over {} typed prefixes: mean {mean:?}, p99 {p99:?}, max {max:?}; {choices} choices; challenge numbers {challenge_time:?}; troubleshoot problems mean {problem_mean:?}",
         times.len()
     );
     assert!(choices > typed.len(), "most prefixes find something");
     assert!(mean < Duration::from_millis(1), "mean {mean:?} per call");
     assert!(p99 < Duration::from_millis(1), "p99 {p99:?} per call");
     assert!(challenge_time < Duration::from_millis(1), "challenge numbers {challenge_time:?}");
+    assert!(problem_mean < Duration::from_millis(1), "troubleshoot problems {problem_mean:?}");
 }

@@ -22,11 +22,15 @@ const UPDATE_MESSAGE: u64 = 7;
 const AUTOCOMPLETE_RESULT: u64 = 8;
 const EPHEMERAL: u64 = 1 << 6;
 
-/// The shipped guide plus one document with a section long enough to need pages.
+/// The shipped guide and playbooks plus one document with a section long enough to need pages.
 fn guide_with_a_long_section(dir: &Path) -> PathBuf {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
     for name in ["containers-coach-guide.md", "lookup.toml"] {
         std::fs::copy(shipped.join(name), dir.join(name)).expect("copy the shipped guide");
+    }
+    std::fs::create_dir(dir.join("troubleshooting")).expect("playbooks folder");
+    for entry in std::fs::read_dir(shipped.join("troubleshooting")).expect("shipped playbooks").flatten() {
+        std::fs::copy(entry.path(), dir.join("troubleshooting").join(entry.file_name())).expect("copy a playbook");
     }
     let paragraphs: Vec<String> = (1..=40)
         .map(|i| format!("Step {i}: check the rollout, then the events. {}", "Read the pod logs carefully. ".repeat(8)))
@@ -140,7 +144,7 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let registration = fake.wait_for(0, "command registration", |r| r.method == "PUT" && r.path == path).await;
     let names: Vec<&str> =
         registration.body.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
-    assert_eq!(names, ["hint", "challenge", "help"]);
+    assert_eq!(names, ["hint", "troubleshoot", "challenge", "help"]);
     assert_eq!(registration.body, discord::command_payloads().expect("payloads"));
 
     // `/hint challenge 4 ingress` answered with the Ingress section, publicly.
@@ -165,6 +169,17 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     assert!(!callback.body["data"]["choices"].as_array().is_none_or(Vec::is_empty));
     let (callback, _) = bot.callback(fake.autocomplete(&member, "challenge", "number", 4, "4")).await;
     assert_eq!(callback.body["data"]["choices"][0]["value"], json!(4), "{:#}", callback.body);
+
+    // /troubleshoot: autocomplete offers playbooks; a pasted error line finds its playbook.
+    let (callback, _) = bot.callback(fake.autocomplete(&member, "troubleshoot", "problem", 3, "imagepull")).await;
+    assert_eq!(callback.body["data"]["choices"][0]["value"], json!("image-pull"), "{:#}", callback.body);
+    let options = json!([{ "name": "problem", "type": 3, "value": "Failed to pull image: rpc error: ErrImagePull" }]);
+    let (callback, _) = bot.callback(fake.slash_command(&member, "troubleshoot", options)).await;
+    assert_eq!(callback.body["type"].as_u64(), Some(CHANNEL_MESSAGE), "{:#}", callback.body);
+    let title = embed(&callback.body["data"])["title"].as_str().unwrap_or("");
+    assert!(title.contains("ImagePullBackOff"), "{:#}", callback.body);
+    let (callback, _) = bot.callback(fake.slash_command(&member, "troubleshoot", json!([]))).await;
+    assert!(is_ephemeral(&callback.body["data"]), "the list of problems is private: {:#}", callback.body);
 
     // The autocomplete value (a section id) comes back as the query and shows that section.
     let options = json!([{ "name": "query", "type": 3, "value": "challenge-4/ingress" }]);

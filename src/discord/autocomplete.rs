@@ -7,7 +7,7 @@ use crate::app::Knowledge;
 use crate::commands::is_coach_only;
 use crate::config::Config;
 use crate::guide::{ChallengeNumber, Section};
-use crate::lookup::{DocKey, SearchOptions};
+use crate::lookup::{DocKey, Kinds, SearchOptions};
 use crate::render::{limits, truncate};
 use crate::reply::compact_id;
 
@@ -59,6 +59,40 @@ pub fn topic_choices(
         .map(|section| Choice {
             name: choice_name(&section.display_path()),
             value: compact_id(&section.id, limits::CHOICE_NAME),
+        })
+        .collect()
+}
+
+/// Playbooks for what has been typed: error fragments it contains first (a pasted error
+/// line), then the topic search; every playbook when nothing is typed.
+pub fn problem_choices(knowledge: &Knowledge, partial: &str) -> Vec<Choice> {
+    let mut picked: Vec<usize> = Vec::new();
+    if partial.trim().is_empty() {
+        picked.extend(0..knowledge.playbooks.len());
+    } else {
+        picked.extend(knowledge.errors.find(partial).iter().map(|found| found.playbook));
+        let options = SearchOptions {
+            kinds: Kinds::Playbooks,
+            prefix_last: true,
+            limit: limits::AUTOCOMPLETE_CHOICES,
+            ..SearchOptions::default()
+        };
+        let outcome = knowledge.index.search(partial, &options);
+        for hit in &outcome.hits {
+            if let DocKey::Playbook(i) = hit.key
+                && !picked.contains(&i)
+            {
+                picked.push(i);
+            }
+        }
+    }
+    picked
+        .into_iter()
+        .filter_map(|i| knowledge.playbooks.get(i))
+        .take(limits::AUTOCOMPLETE_CHOICES)
+        .map(|playbook| Choice {
+            name: choice_name(&playbook.title),
+            value: compact_id(&playbook.id, limits::CHOICE_NAME),
         })
         .collect()
 }
@@ -133,6 +167,23 @@ mod tests {
         let knowledge = knowledge();
         let choices = topic_choices(&knowledge, &Config::default(), " ", Some(6), false);
         assert_eq!(choices[0].value, "challenge-6");
+    }
+
+    fn check_problem(partial: &str, expected_first: Option<&str>) {
+        let knowledge = knowledge();
+        let choices = problem_choices(&knowledge, partial);
+        assert!(choices.len() <= 25, "{partial}: {} choices", choices.len());
+        assert!(choices.iter().all(|c| (1..100).contains(&c.name.chars().count())), "{choices:?}");
+        assert_eq!(choices.first().map(|c| c.value.as_str()), expected_first, "{partial}: {choices:?}");
+    }
+
+    #[test]
+    fn problems_complete_from_topics_and_pasted_errors() {
+        check_problem("imagepullb", Some("image-pull"));
+        check_problem("Back-off pulling image \"myregistry.azurecr.io/api:v1\"", Some("image-pull"));
+        check_problem("crashloop", Some("crashloopbackoff"));
+        check_problem("qqqzzzxxx", None);
+        assert_eq!(problem_choices(&knowledge(), "").len(), knowledge().playbooks.len().min(25));
     }
 
     #[test]

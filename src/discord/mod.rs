@@ -30,7 +30,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::app::App;
 
-pub use autocomplete::{Choice, challenge_choices, topic_choices};
+pub use autocomplete::{Choice, challenge_choices, problem_choices, topic_choices};
 pub use respond::{MemberFacts, is_coach};
 
 /// What every command handler can reach.

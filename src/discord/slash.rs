@@ -11,7 +11,7 @@ use super::{Context, Data, Error, autocomplete, respond};
 
 /// Every command registered with Discord.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    let mut commands = vec![hint(), challenge(), help()];
+    let mut commands = vec![hint(), troubleshoot(), challenge(), help()];
     for command in &mut commands {
         if let Some(spec) = COMMANDS.iter().find(|spec| spec.name == command.name) {
             command.description = Some(spec.description.into());
@@ -31,6 +31,17 @@ async fn hint(
 ) -> Result<(), Error> {
     let query = respond::section_value(ctx.data(), &query);
     respond::answer(ctx, Command::Hint { query }).await
+}
+
+/// Get the troubleshooting playbook for a problem, or paste the error line
+#[poise::command(slash_command)]
+async fn troubleshoot(
+    ctx: Context<'_>,
+    #[description = "The problem (e.g. image pull) or the error line; leave empty to list them"]
+    #[autocomplete = "problem_autocomplete"]
+    problem: Option<String>,
+) -> Result<(), Error> {
+    respond::answer(ctx, Command::Troubleshoot { query: problem.unwrap_or_default() }).await
 }
 
 /// Show a challenge's goal and its topics
@@ -56,6 +67,14 @@ async fn topic_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::Create
     let is_coach = respond::autocomplete_is_coach(ctx).await;
     let knowledge = ctx.data().app.knowledge();
     let choices = autocomplete::topic_choices(&knowledge, &ctx.data().app.config, partial, None, is_coach);
+    serenity::CreateAutocompleteResponse::new().set_choices(
+        choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
+    )
+}
+
+async fn problem_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let knowledge = ctx.data().app.knowledge();
+    let choices = autocomplete::problem_choices(&knowledge, partial);
     serenity::CreateAutocompleteResponse::new().set_choices(
         choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
     )
