@@ -128,6 +128,18 @@ pub struct SearchArgs {
     pub query: Vec<String>,
 }
 
+/// The log filter for a `RUST_LOG`-style spec (falling back to `warn` when it does not
+/// parse), with websocket frames never traced: at TRACE, tungstenite prints every frame,
+/// the gateway IDENTIFY carrying the bot token included.
+pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(spec).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    match "tungstenite=debug".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut config = Config::load(cli.config.as_deref())?;

@@ -143,3 +143,18 @@ fn the_rules_catch_broken_commands() {
     assert!(found.iter().any(|p| p.contains("26 options")), "{found:#?}");
     assert!(found.iter().any(|p| p.contains("over 8000")), "{found:#?}");
 }
+
+#[test]
+fn run_without_a_token_refuses_clearly() {
+    for token in [None, Some("   ")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hackcoach"));
+        command.arg("run").env_remove("DISCORD_TOKEN");
+        if let Some(token) = token {
+            command.env("DISCORD_TOKEN", token);
+        }
+        let output = command.output().expect("run hackcoach run");
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("DISCORD_TOKEN is not set"), "{stderr}");
+    }
+}

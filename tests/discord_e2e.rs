@@ -21,6 +21,7 @@ const DEFERRED_CHANNEL_MESSAGE: u64 = 5;
 const UPDATE_MESSAGE: u64 = 7;
 const AUTOCOMPLETE_RESULT: u64 = 8;
 const EPHEMERAL: u64 = 1 << 6;
+const TOKEN: &str = "fake-token-for-tests-MTIzNDU2Nzg5";
 
 /// The shipped guide and playbooks plus one document with a section long enough to need pages.
 fn guide_with_a_long_section(dir: &Path) -> PathBuf {
@@ -65,7 +66,7 @@ async fn start_bot() -> Bot {
         ..Config::default()
     };
     let app = Arc::new(App::load(config).expect("the guide loads"));
-    let connection = Connection::local("fake-token-for-tests", &fake.api_url).expect("loopback is accepted");
+    let connection = Connection::local(TOKEN, &fake.api_url).expect("loopback is accepted");
     // /challenge defers at once here, so the deferred path runs on a known command.
     let options = Options { defer_at_once: vec!["challenge"], ..Options::default() };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -124,6 +125,41 @@ fn assert_mentions_locked(body: &Value) {
     assert_eq!(body["allowed_mentions"]["parse"], json!([]), "{body:#}");
 }
 
+/// Every log line of the test process, at TRACE level for every crate.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut logs) = self.0.lock() {
+            logs.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture() -> Logs {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        // The filter `hackcoach run` uses, with RUST_LOG=trace.
+        tracing_subscriber::fmt()
+            .with_env_filter(hackcoach::cli::log_filter("trace"))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    }
+
+    fn text(&self) -> String {
+        self.0.lock().map(|logs| String::from_utf8_lossy(&logs).into_owned()).unwrap_or_default()
+    }
+}
+
 fn resident_kib() -> Option<(u64, u64)> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| {
@@ -134,6 +170,7 @@ fn resident_kib() -> Option<(u64, u64)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
+    let logs = Logs::capture();
     let bot = start_bot().await;
     let fake = &bot.fake;
     let member = Person::member(1001, "Ada");
@@ -284,4 +321,14 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
         assert!(peak < 50 * 1024, "peak resident memory {peak} KiB is over 50 MB");
     }
     bot.stop().await;
+
+    // Logged at every level, by every crate: what happened, never the token.
+    let logs = logs.text();
+    assert!(logs.contains("command handled") && logs.contains("deferred=true"), "the bot logs its work");
+    assert!(logs.contains("shutting down"), "shutdown is logged");
+    let leaks: Vec<String> =
+        logs.lines().filter(|line| line.contains(TOKEN)).map(|line| line.chars().take(400).collect()).collect();
+    assert!(leaks.is_empty(), "the token reached {} log lines: {leaks:#?}", leaks.len());
+    assert!(logs.contains("TRACE"), "tracing at TRACE level ran");
+    assert!(!logs.contains("Sending frame") && !logs.contains("Received message"), "websocket frames are not traced");
 }
