@@ -310,6 +310,11 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     assert!(embed(&callback.body["data"])["footer"]["text"].as_str().is_some_and(|f| f.contains("coaches only")));
     assert!(fake.requests().iter().any(|r| r.path == format!("/api/v10/guilds/{GUILD_ID}/roles")));
 
+    // A command this build does not know (registered by an older one) gets a sentence.
+    let (callback, _) = bot.callback(fake.slash_command(&member, "leaderboard", json!([]))).await;
+    assert!(is_ephemeral(&callback.body["data"]), "{:#}", callback.body);
+    assert!(embed(&callback.body["data"])["description"].as_str().is_some_and(|d| d.contains("/help")));
+
     // Nothing went to a route the fake does not know.
     let known = ["/gateway", "/commands", "/callback", "/webhooks/", "/roles"];
     let unknown: Vec<Request> =

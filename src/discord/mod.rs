@@ -219,6 +219,21 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         poise::FrameworkError::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().name, error = format!("{error:#}"), "answering a command failed")
         }
+        poise::FrameworkError::ArgumentParse { error, ctx, .. } => {
+            tracing::warn!(command = %ctx.command().name, error = %error, "options did not parse");
+            if let poise::Context::Application(app_ctx) = ctx
+                && app_ctx.interaction_type == poise::CommandInteractionType::Command
+            {
+                let sentence = "I could not read that command's options. Please pick them again from the list.";
+                respond::refuse(ctx.serenity_context(), app_ctx.interaction, sentence).await;
+            }
+        }
+        poise::FrameworkError::UnknownInteraction { framework, interaction, .. } => {
+            // A command registered by another build (or removed since): say so rather than fail.
+            tracing::warn!(command = %interaction.data.name, "unknown command");
+            let sentence = "That command is not part of hackcoach any more; `/help` lists the current ones.";
+            respond::refuse(framework.serenity_context, interaction, sentence).await;
+        }
         other => tracing::warn!(error = %other, "interaction not handled"),
     }
 }

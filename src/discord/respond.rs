@@ -67,6 +67,14 @@ pub(super) async fn answer(ctx: Context<'_>, command: Command) -> Result<(), Err
     deliver(&serenity_ctx.http, target, data, &invocation, command, Kind::New).await
 }
 
+/// Answers a slash command with a private sentence (the user's mistake, or ours).
+pub(super) async fn refuse(ctx: &serenity::Context, interaction: &serenity::CommandInteraction, sentence: &str) {
+    let target = Target::Command(interaction);
+    if let Err(error) = respond_now(&ctx.http, target, &Reply::refusal(sentence), Kind::New).await {
+        tracing::error!(error = format!("{error:#}"), "refusing an interaction failed");
+    }
+}
+
 /// Handles a button press whose custom id is one of ours; ignores any other.
 pub(super) async fn button(ctx: &serenity::Context, data: &Data, press: &serenity::ComponentInteraction) {
     let Some(action) = Action::parse(&press.data.custom_id) else {
