@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 /// Interaction callback types (Discord docs, "Interaction Callback Type").
 const CHANNEL_MESSAGE: u64 = 4;
 const DEFERRED_CHANNEL_MESSAGE: u64 = 5;
+const DEFERRED_UPDATE_MESSAGE: u64 = 6;
 const UPDATE_MESSAGE: u64 = 7;
 const AUTOCOMPLETE_RESULT: u64 = 8;
 const EPHEMERAL: u64 = 1 << 6;
@@ -53,6 +54,11 @@ struct Bot {
 }
 
 async fn start_bot() -> Bot {
+    // /challenge defers at once here, so the deferred path runs on a known command.
+    start_bot_with(Options { defer_at_once: vec!["challenge"], ..Options::default() }).await
+}
+
+async fn start_bot_with(options: Options) -> Bot {
     let guide = tempfile::tempdir().expect("temporary guide folder");
     let fake = FakeDiscord::start().await;
     let config = Config {
@@ -67,8 +73,6 @@ async fn start_bot() -> Bot {
     };
     let app = Arc::new(App::load(config).expect("the guide loads"));
     let connection = Connection::local(TOKEN, &fake.api_url).expect("loopback is accepted");
-    // /challenge defers at once here, so the deferred path runs on a known command.
-    let options = Options { defer_at_once: vec!["challenge"], ..Options::default() };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(discord::serve(Arc::clone(&app), connection, options, async move {
         let _ = stopped.await;
@@ -336,4 +340,46 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     assert!(leaks.is_empty(), "the token reached {} log lines: {leaks:#?}", leaks.len());
     assert!(logs.contains("TRACE"), "tracing at TRACE level ran");
     assert!(!logs.contains("Sending frame") && !logs.contains("Received message"), "websocket frames are not traced");
+}
+
+/// Every command and button deferred (as a slow cluster check would be): the thinking
+/// state first, then the original response (or the paged message) edited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_commands_and_buttons_defer_then_edit() {
+    let bot = start_bot_with(Options { defer_at_once: vec!["hint", "button"], ..Options::default() }).await;
+    let fake = &bot.fake;
+    let member = Person::member(2001, "Barbara");
+    let original = |token: &str| format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original");
+
+    let long_id = {
+        let knowledge = bot.app.knowledge();
+        knowledge.guide.sections.iter().find(|s| s.heading() == "Long walkthrough").map(|s| s.id.clone())
+    };
+    let long_id = long_id.expect("long section");
+    let from = fake.mark();
+    let options = json!([{ "name": "query", "type": 3, "value": long_id }]);
+    let (callback, token) = bot.callback(fake.slash_command(&member, "hint", options)).await;
+    assert_eq!(callback.body["type"].as_u64(), Some(DEFERRED_CHANNEL_MESSAGE), "{:#}", callback.body);
+    let path = original(&token);
+    let edit = fake.wait_for(from, "the deferred hint", |r| r.method == "PATCH" && r.path == path).await;
+    assert!(embed(&edit.body)["footer"]["text"].as_str().is_some_and(|f| f.contains("page 1 of")), "{:#}", edit.body);
+
+    // A page button: acknowledged (type 6), then the message it sits on is edited.
+    let next = buttons(&edit.body)[1].1.clone();
+    let from = fake.mark();
+    let (callback, token) = bot.callback(fake.button_press(&member, &next, edit.body["components"].clone())).await;
+    assert_eq!(callback.body["type"].as_u64(), Some(DEFERRED_UPDATE_MESSAGE), "{:#}", callback.body);
+    let path = original(&token);
+    let edit = fake.wait_for(from, "the paged edit", |r| r.method == "PATCH" && r.path == path).await;
+    assert!(embed(&edit.body)["footer"]["text"].as_str().is_some_and(|f| f.contains("page 2 of")), "{:#}", edit.body);
+
+    // A page button whose section is gone: acknowledged, then a private follow-up, the
+    // message left as it was.
+    let from = fake.mark();
+    let (_, token) = bot.callback(fake.button_press(&member, "hc:ps:1:no-such-section", json!([]))).await;
+    let path = format!("/api/v10/webhooks/{APP_ID}/{token}");
+    let followup = fake.wait_for(from, "the refusal", |r| r.method == "POST" && r.path == path).await;
+    assert!(is_ephemeral(&followup.body), "{:#}", followup.body);
+    assert!(!fake.requests().iter().skip(from).any(|r| r.method == "PATCH" && r.path == original(&token)));
+    bot.stop().await;
 }
