@@ -73,15 +73,22 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// Reads the bot token from `DISCORD_TOKEN`.
+    /// Reads the bot token from `DISCORD_TOKEN`. `HACKCOACH_DISCORD_API_URL`, when set,
+    /// points the bot at a Discord stand-in on loopback (tests run the real binary
+    /// against the fake Discord this way); any other address is refused.
     pub fn from_env() -> anyhow::Result<Connection> {
         let token = std::env::var("DISCORD_TOKEN").unwrap_or_default();
-        Connection::with_token(token).map_err(|_| {
-            anyhow::anyhow!(
+        if token.trim().is_empty() {
+            anyhow::bail!(
                 "DISCORD_TOKEN is not set: put the bot's token (Discord developer portal, Bot page) in the \
                  environment, e.g. `DISCORD_TOKEN=... hackcoach run`"
-            )
-        })
+            );
+        }
+        match std::env::var("HACKCOACH_DISCORD_API_URL") {
+            Ok(api_url) if !api_url.trim().is_empty() => Connection::local(&token, api_url.trim())
+                .context("HACKCOACH_DISCORD_API_URL may only name a Discord stand-in on 127.0.0.1"),
+            _ => Connection::with_token(token),
+        }
     }
 
     /// The real Discord with this token.
