@@ -163,7 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 /// `run`: the token is checked before anything else, so a missing one fails fast.
 async fn serve(config: Config) -> anyhow::Result<i32> {
     let connection = discord::Connection::from_env()?;
-    let app = Arc::new(App::load(config)?);
+    let app = Arc::new(App::open(config).await?);
     discord::serve(app, connection, discord::Options::default(), shutdown_signal()).await?;
     Ok(0)
 }

@@ -63,6 +63,7 @@ async fn start_bot_with(options: Options) -> Bot {
     let fake = FakeDiscord::start().await;
     let config = Config {
         guide_dir: guide_with_a_long_section(guide.path()),
+        database: guide.path().join("hackcoach.db").display().to_string(),
         discord: DiscordConfig {
             guilds: vec![GUILD_ID],
             coach_roles: vec![RoleRef::Name("Coaches".into())],
@@ -71,7 +72,7 @@ async fn start_bot_with(options: Options) -> Bot {
         },
         ..Config::default()
     };
-    let app = Arc::new(App::load(config).expect("the guide loads"));
+    let app = Arc::new(App::open(config).await.expect("the guide loads and the database opens"));
     let connection = Connection::local(TOKEN, &fake.api_url).expect("loopback is accepted");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(discord::serve(Arc::clone(&app), connection, options, async move {
@@ -185,7 +186,7 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let registration = fake.wait_for(0, "command registration", |r| r.method == "PUT" && r.path == path).await;
     let names: Vec<&str> =
         registration.body.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
-    assert_eq!(names, ["hint", "troubleshoot", "challenge", "help"]);
+    assert_eq!(names, ["hint", "troubleshoot", "challenge", "status", "team", "approve", "revoke", "board", "help"]);
     assert_eq!(registration.body, discord::command_payloads().expect("payloads"));
 
     // `/hint challenge 4 ingress` answered with the Ingress section, publicly.
@@ -227,7 +228,7 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let (callback, _) = bot.callback(fake.slash_command(&member, "hint", options)).await;
     assert_eq!(embed(&callback.body["data"])["title"].as_str(), Some("Challenge 4 › Ingress"));
 
-    // A long section is paged; Next and Previous turn the page in place.
+    // Team members get a long section step by step, "Next hint" answering anew.
     let long_id = {
         let knowledge = bot.app.knowledge();
         let section =
@@ -236,6 +237,15 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     };
     let options = json!([{ "name": "query", "type": 3, "value": long_id }]);
     let (callback, _) = bot.callback(fake.slash_command(&member, "hint", options)).await;
+    let step = callback.body["data"].clone();
+    let next_hint = buttons(&step).into_iter().find(|b| b.1.starts_with("hc:next:")).expect("a Next hint button");
+    let (callback, _) = bot.callback(fake.button_press(&member, &next_hint.1, step["components"].clone())).await;
+    assert_eq!(callback.body["type"].as_u64(), Some(CHANNEL_MESSAGE), "{:#}", callback.body);
+    assert_ne!(embed(&callback.body["data"])["description"], embed(&step)["description"], "the next step");
+
+    // A coach reads a long section whole, paged; Next and Previous turn the page in place.
+    let options = json!([{ "name": "query", "type": 3, "value": long_id }]);
+    let (callback, _) = bot.callback(fake.slash_command(&coach, "hint", options)).await;
     let first = callback.body["data"].clone();
     let footer = embed(&first)["footer"]["text"].as_str().unwrap_or("").to_string();
     assert!(footer.contains("page 1 of"), "{first:#}");
@@ -247,20 +257,20 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let (next_label, next_id, next_disabled) = page_buttons[1].clone();
     assert_eq!((next_label.as_str(), next_disabled), ("Next ▶", false));
 
-    let (callback, _) = bot.callback(fake.button_press(&member, &next_id, first["components"].clone())).await;
+    let (callback, _) = bot.callback(fake.button_press(&coach, &next_id, first["components"].clone())).await;
     assert_eq!(callback.body["type"].as_u64(), Some(UPDATE_MESSAGE), "{:#}", callback.body);
     let second = callback.body["data"].clone();
     assert!(embed(&second)["footer"]["text"].as_str().is_some_and(|f| f.contains("page 2 of")), "{second:#}");
     assert_ne!(embed(&second)["description"], embed(&first)["description"]);
     assert_mentions_locked(&second);
     let previous_id = buttons(&second)[0].1.clone();
-    let (callback, _) = bot.callback(fake.button_press(&member, &previous_id, second["components"].clone())).await;
+    let (callback, _) = bot.callback(fake.button_press(&coach, &previous_id, second["components"].clone())).await;
     assert_eq!(callback.body["type"].as_u64(), Some(UPDATE_MESSAGE));
     assert_eq!(embed(&callback.body["data"])["description"], embed(&first)["description"]);
 
     // A button from before a restart carries everything it needs: a custom id built by
     // hand (never sent in this run) works the same way.
-    let (callback, _) = bot.callback(fake.button_press(&member, &format!("hc:ps:1:{long_id}"), json!([]))).await;
+    let (callback, _) = bot.callback(fake.button_press(&coach, &format!("hc:ps:1:{long_id}"), json!([]))).await;
     assert!(embed(&callback.body["data"])["footer"]["text"].as_str().is_some_and(|f| f.contains("page 2 of")));
     // A "did you mean" style button (not a page) answers with a new message.
     let (callback, _) = bot.callback(fake.button_press(&member, "hc:show:challenge-4/ingress", json!([]))).await;
@@ -314,6 +324,27 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     assert!(embed(&callback.body["data"])["footer"]["text"].as_str().is_some_and(|f| f.contains("coaches only")));
     assert!(fake.requests().iter().any(|r| r.path == format!("/api/v10/guilds/{GUILD_ID}/roles")));
 
+    // Approvals: a member's /approve refused privately, a coach's announced, /status shows it.
+    let options = json!([{ "name": "challenge", "type": 4, "value": 1 }]);
+    let (callback, _) = bot.callback(fake.slash_command(&member, "approve", options.clone())).await;
+    assert!(is_ephemeral(&callback.body["data"]), "{:#}", callback.body);
+    assert!(embed(&callback.body["data"])["description"].as_str().is_some_and(|d| d.contains("Only coaches")));
+    let mut with_note = options.as_array().cloned().unwrap_or_default();
+    with_note.push(json!({ "name": "note", "type": 3, "value": "great work @everyone" }));
+    let (callback, _) = bot.callback(fake.slash_command(&coach, "approve", json!(with_note))).await;
+    let announced = &callback.body["data"];
+    assert!(!is_ephemeral(announced), "an approval is announced: {announced:#}");
+    assert_eq!(embed(announced)["title"].as_str(), Some("Challenge 1 approved"), "{announced:#}");
+    assert!(!announced.to_string().contains("@everyone"), "the note cannot ping: {announced:#}");
+    let (callback, _) = bot.callback(fake.slash_command(&member, "status", json!([]))).await;
+    let status = embed(&callback.body["data"])["description"].as_str().unwrap_or("").to_string();
+    assert!(status.contains("Challenge 1") && status.contains("Grace"), "{status}");
+    // A subcommand: /team name.
+    let options = json!([{ "name": "name", "type": 1, "options": [{ "name": "name", "type": 3, "value": "Blue Whales" }] }]);
+    bot.callback(fake.slash_command(&member, "team", options)).await;
+    let (callback, _) = bot.callback(fake.slash_command(&coach, "board", json!([]))).await;
+    assert!(callback.body["data"].to_string().contains("Blue Whales"), "{:#}", callback.body);
+
     // A command this build does not know (registered by an older one) gets a sentence.
     let (callback, _) = bot.callback(fake.slash_command(&member, "leaderboard", json!([]))).await;
     assert!(is_ephemeral(&callback.body["data"]), "{:#}", callback.body);
@@ -349,6 +380,7 @@ async fn slow_commands_and_buttons_defer_then_edit() {
     let bot = start_bot_with(Options { defer_at_once: vec!["hint", "button"], ..Options::default() }).await;
     let fake = &bot.fake;
     let member = Person::member(2001, "Barbara");
+    let coach = Person::coach(2002, "Frances");
     let original = |token: &str| format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original");
 
     let long_id = {
@@ -356,18 +388,31 @@ async fn slow_commands_and_buttons_defer_then_edit() {
         knowledge.guide.sections.iter().find(|s| s.heading() == "Long walkthrough").map(|s| s.id.clone())
     };
     let long_id = long_id.expect("long section");
+
+    // A public reply: the thinking message becomes the answer.
     let from = fake.mark();
-    let options = json!([{ "name": "query", "type": 3, "value": long_id }]);
+    let options = json!([{ "name": "query", "type": 3, "value": "challenge 4 ingress" }]);
     let (callback, token) = bot.callback(fake.slash_command(&member, "hint", options)).await;
     assert_eq!(callback.body["type"].as_u64(), Some(DEFERRED_CHANNEL_MESSAGE), "{:#}", callback.body);
     let path = original(&token);
     let edit = fake.wait_for(from, "the deferred hint", |r| r.method == "PATCH" && r.path == path).await;
+    assert_eq!(embed(&edit.body)["title"].as_str(), Some("Challenge 4 › Ingress"), "{:#}", edit.body);
+
+    // A private reply (a coach's): the thinking message goes, a private follow-up comes.
+    let from = fake.mark();
+    let options = json!([{ "name": "query", "type": 3, "value": long_id }]);
+    let (_, token) = bot.callback(fake.slash_command(&coach, "hint", options)).await;
+    let path = original(&token);
+    fake.wait_for(from, "deleting the thinking message", |r| r.method == "DELETE" && r.path == path).await;
+    let path = format!("/api/v10/webhooks/{APP_ID}/{token}");
+    let edit = fake.wait_for(from, "the private follow-up", |r| r.method == "POST" && r.path == path).await;
+    assert!(is_ephemeral(&edit.body), "{:#}", edit.body);
     assert!(embed(&edit.body)["footer"]["text"].as_str().is_some_and(|f| f.contains("page 1 of")), "{:#}", edit.body);
 
     // A page button: acknowledged (type 6), then the message it sits on is edited.
     let next = buttons(&edit.body)[1].1.clone();
     let from = fake.mark();
-    let (callback, token) = bot.callback(fake.button_press(&member, &next, edit.body["components"].clone())).await;
+    let (callback, token) = bot.callback(fake.button_press(&coach, &next, edit.body["components"].clone())).await;
     assert_eq!(callback.body["type"].as_u64(), Some(DEFERRED_UPDATE_MESSAGE), "{:#}", callback.body);
     let path = original(&token);
     let edit = fake.wait_for(from, "the paged edit", |r| r.method == "PATCH" && r.path == path).await;

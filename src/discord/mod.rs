@@ -142,7 +142,7 @@ pub async fn serve(
 
     let guilds = app.config.discord.guilds.clone();
     let global = app.config.discord.global_commands;
-    let data = Data { app, options };
+    let data = Data { app: Arc::clone(&app), options };
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: slash::all(),
@@ -172,9 +172,13 @@ pub async fn serve(
         tracing::info!("shutting down: closing the Discord shards");
         shard_manager.shutdown_all().await;
     });
-    client.start().await.context("connecting to Discord")?;
+    let served = client.start().await.context("connecting to Discord");
     tracing::info!("disconnected from Discord");
-    Ok(())
+    if let Ok(store) = app.store() {
+        store.close().await;
+        tracing::info!("database closed");
+    }
+    served
 }
 
 /// The application commands exactly as `serve` registers them, in Discord's JSON.

@@ -11,7 +11,8 @@ use super::{Context, Data, Error, autocomplete, respond};
 
 /// Every command registered with Discord.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    let mut commands = vec![hint(), troubleshoot(), challenge(), help()];
+    let mut commands =
+        vec![hint(), troubleshoot(), challenge(), status(), team(), approve(), revoke(), board(), help()];
     for command in &mut commands {
         if let Some(spec) = COMMANDS.iter().find(|spec| spec.name == command.name) {
             command.description = Some(spec.description.into());
@@ -55,6 +56,68 @@ async fn challenge(
     number: i64,
 ) -> Result<(), Error> {
     respond::answer(ctx, Command::Challenge { number }).await
+}
+
+/// Show your team's progress: challenges, time on the current one, hints used
+#[poise::command(slash_command)]
+async fn status(ctx: Context<'_>) -> Result<(), Error> {
+    respond::answer(ctx, Command::Status).await
+}
+
+/// Rename your team
+#[poise::command(slash_command, subcommands("team_name"), subcommand_required)]
+async fn team(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Rename your team, e.g. Blue Whales
+#[poise::command(slash_command, rename = "name")]
+async fn team_name(
+    ctx: Context<'_>,
+    #[description = "The team's new name"]
+    #[max_length = 100]
+    name: String,
+) -> Result<(), Error> {
+    respond::answer(ctx, Command::TeamName { name }).await
+}
+
+/// Approve a challenge for this team and announce it in the channel (coaches)
+#[poise::command(slash_command)]
+async fn approve(
+    ctx: Context<'_>,
+    #[description = "The challenge's number, e.g. 3"]
+    #[autocomplete = "challenge_autocomplete"]
+    #[min = 1]
+    #[max = 999]
+    challenge: i64,
+    #[description = "A note for the team and the record"]
+    #[max_length = 500]
+    note: Option<String>,
+    #[description = "Approve even if earlier challenges are not approved yet"] force: Option<bool>,
+) -> Result<(), Error> {
+    respond::answer(ctx, Command::Approve { challenge, note, force: force.unwrap_or(false) }).await
+}
+
+/// Revoke a challenge's approval for this team (coaches)
+#[poise::command(slash_command)]
+async fn revoke(
+    ctx: Context<'_>,
+    #[description = "The challenge's number, e.g. 3"]
+    #[autocomplete = "challenge_autocomplete"]
+    #[min = 1]
+    #[max = 999]
+    challenge: i64,
+    #[description = "Why, for the record"]
+    #[max_length = 500]
+    reason: Option<String>,
+) -> Result<(), Error> {
+    respond::answer(ctx, Command::Revoke { challenge, reason }).await
+}
+
+/// Show every team in this server, the most likely stuck first (coaches)
+#[poise::command(slash_command)]
+async fn board(ctx: Context<'_>) -> Result<(), Error> {
+    respond::answer(ctx, Command::Board).await
 }
 
 /// List what hackcoach can do
