@@ -340,7 +340,8 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let status = embed(&callback.body["data"])["description"].as_str().unwrap_or("").to_string();
     assert!(status.contains("Challenge 1") && status.contains("Grace"), "{status}");
     // A subcommand: /team name.
-    let options = json!([{ "name": "name", "type": 1, "options": [{ "name": "name", "type": 3, "value": "Blue Whales" }] }]);
+    let options =
+        json!([{ "name": "name", "type": 1, "options": [{ "name": "name", "type": 3, "value": "Blue Whales" }] }]);
     bot.callback(fake.slash_command(&member, "team", options)).await;
     let (callback, _) = bot.callback(fake.slash_command(&coach, "board", json!([]))).await;
     assert!(callback.body["data"].to_string().contains("Blue Whales"), "{:#}", callback.body);

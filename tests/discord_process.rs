@@ -99,9 +99,13 @@ async fn the_bot_process_serves_within_50_mb_and_stops_on_sigterm() {
         pipe.read_to_string(&mut stderr).expect("read the bot's log");
     }
     assert!(status.success(), "exit {status:?}; log:\n{stderr}");
-    for expected in
-        ["connected to Discord", "commands registered in guild", "SIGTERM received", "disconnected from Discord"]
-    {
+    for expected in [
+        "connected to Discord",
+        "commands registered in guild",
+        "SIGTERM received",
+        "disconnected from Discord",
+        "database closed",
+    ] {
         assert!(stderr.contains(expected), "{expected:?} missing from the log:\n{stderr}");
     }
     assert!(!stderr.contains(TOKEN), "the token reached the log");

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use hackcoach::app::App;
 use hackcoach::commands::{self, Command, Invocation};
-use hackcoach::config::Config;
+use hackcoach::config::{Config, RevealMode};
 use hackcoach::render::{self, Message, check_limits};
 use hackcoach::reply::{Reply, Source};
 
@@ -33,6 +33,7 @@ fn all_messages(reply: &Reply) -> Vec<Message> {
 }
 
 fn check_reply(what: &str, reply: &Reply) -> usize {
+    assert_ne!(reply, &Reply::apology(), "{what}: an internal error, not a real reply");
     let messages = all_messages(reply);
     assert!(!messages.is_empty(), "{what}: no message");
     for message in &messages {
@@ -70,20 +71,31 @@ async fn check_every_section(app: &App) -> usize {
     checked
 }
 
+/// The app over `guide_dir` with a fresh database, revealing hints `reveal`.
+async fn open_app(guide_dir: std::path::PathBuf, reveal: RevealMode) -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut config = Config { guide_dir, ..Config::default() };
+    config.database = dir.path().join("hackcoach.db").display().to_string();
+    config.hints.reveal = reveal;
+    (App::open(config).await.expect("the guide loads and the database opens"), dir)
+}
+
 fn shipped() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("guide")
 }
 
 #[tokio::test]
 async fn every_section_of_the_shipped_guide_fits_discord() {
-    let app = App::load(Config { guide_dir: shipped(), ..Config::default() }).expect("the shipped guide loads");
-    let checked = check_every_section(&app).await;
-    assert!(checked > 50, "only {checked} replies checked");
+    for reveal in [RevealMode::Progressive, RevealMode::Full] {
+        let (app, _dir) = open_app(shipped(), reveal).await;
+        let checked = check_every_section(&app).await;
+        assert!(checked > 50, "only {checked} replies checked");
+    }
 }
 
 #[tokio::test]
 async fn every_playbook_fits_discord() {
-    let app = App::load(Config { guide_dir: shipped(), ..Config::default() }).expect("the shipped guide loads");
+    let (app, _dir) = open_app(shipped(), RevealMode::Progressive).await;
     let knowledge = app.knowledge();
     assert!(knowledge.playbooks.len() >= 10, "only {} playbooks", knowledge.playbooks.len());
     for playbook in &knowledge.playbooks {
@@ -121,7 +133,9 @@ async fn adversarial_guides_still_fit_discord() {
         (0..400).map(|i| format!("- item {i} with `code` and **bold** text")).collect::<Vec<_>>().join("\n")
     );
     std::fs::write(dir.path().join("adversarial.md"), text).expect("write the guide");
-    let app = App::load(Config { guide_dir: dir.path().to_path_buf(), ..Config::default() }).expect("loads");
+    let (progressive, _db) = open_app(dir.path().to_path_buf(), RevealMode::Progressive).await;
+    assert!(check_every_section(&progressive).await >= 10);
+    let (app, _db) = open_app(dir.path().to_path_buf(), RevealMode::Full).await;
     let checked = check_every_section(&app).await;
     assert!(checked >= 10, "{checked}");
 
