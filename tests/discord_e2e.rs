@@ -339,6 +339,9 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let (callback, _) = bot.callback(fake.slash_command(&member, "status", json!([]))).await;
     let status = embed(&callback.body["data"])["description"].as_str().unwrap_or("").to_string();
     assert!(status.contains("Challenge 1") && status.contains("Grace"), "{status}");
+    // Autocomplete ranks the team's current challenge (now 2) first.
+    let (callback, _) = bot.callback(fake.autocomplete(&member, "hint", "query", 3, "")).await;
+    assert_eq!(callback.body["data"]["choices"][0]["value"], json!("challenge-2"), "{:#}", callback.body);
     // A subcommand: /team name.
     let options =
         json!([{ "name": "name", "type": 1, "options": [{ "name": "name", "type": 3, "value": "Blue Whales" }] }]);

@@ -12,8 +12,11 @@ use poise::serenity_prelude as serenity;
 
 use crate::commands::{self, Command, Invocation};
 use crate::config::{DiscordConfig, RoleRef};
+use crate::guide::ChallengeNumber;
+use crate::progress::Progress;
 use crate::render::{self, Message};
 use crate::reply::{Action, Reply, Tone, resolve_id};
+use crate::store::TeamKey;
 
 use super::{Context, Data, Error};
 
@@ -110,6 +113,30 @@ pub(super) async fn autocomplete_is_coach(ctx: Context<'_>) -> bool {
     };
     let facts = member_facts(ctx.serenity_context(), &ctx.data().app.config.discord, guild_id, member).await;
     is_coach(&ctx.data().app.config.discord, &facts)
+}
+
+/// The challenge the asking team is on (the first one not approved), to rank its
+/// sections first in autocomplete. `None` for a team that has not used the bot yet, or
+/// when the database cannot say; autocomplete works without it.
+pub(super) async fn team_challenge(ctx: Context<'_>) -> Option<ChallengeNumber> {
+    let poise::Context::Application(app_ctx) = ctx else { return None };
+    let app = &ctx.data().app;
+    let store = app.store().ok()?;
+    let key =
+        TeamKey { guild_id: app_ctx.interaction.guild_id?.get(), channel_id: app_ctx.interaction.channel_id.get() };
+    let found = async {
+        let Some(team) = store.find_team(key).await? else { return Ok(None) };
+        let approvals = store.approvals(team.id).await?;
+        let numbers = app.knowledge().guide.challenge_numbers();
+        anyhow::Ok(Progress::new(&numbers, &team, &approvals, &[]).current)
+    };
+    match found.await {
+        Ok(current) => current,
+        Err(error) => {
+            tracing::warn!(error = format!("{error:#}"), "reading the team's challenge for autocomplete failed");
+            None
+        }
+    }
 }
 
 /// An autocomplete value comes back as the `/hint` query: a section id, or `#hash` for

@@ -128,8 +128,9 @@ async fn help(ctx: Context<'_>) -> Result<(), Error> {
 
 async fn topic_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
     let is_coach = respond::autocomplete_is_coach(ctx).await;
+    let team_challenge = respond::team_challenge(ctx).await;
     let knowledge = ctx.data().app.knowledge();
-    let choices = autocomplete::topic_choices(&knowledge, &ctx.data().app.config, partial, None, is_coach);
+    let choices = autocomplete::topic_choices(&knowledge, &ctx.data().app.config, partial, team_challenge, is_coach);
     serenity::CreateAutocompleteResponse::new().set_choices(
         choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
     )
