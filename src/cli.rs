@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -13,6 +14,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::commands::{self, Invocation, parse_slash};
 use crate::config::Config;
+use crate::discord;
 use crate::guide::lint;
 use crate::lookup::{DocKey, Outcome, SearchOptions};
 use crate::render::{Message, render};
@@ -49,6 +51,10 @@ pub enum CliCommand {
     },
     /// Print every team's progress and approvals (text, or CSV with --csv).
     Export(ExportArgs),
+    /// Connect to Discord (token in DISCORD_TOKEN) and serve until SIGTERM or Ctrl-C.
+    Run,
+    /// Print the application commands exactly as they are registered with Discord.
+    Commands(CommandsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +62,13 @@ pub struct ExportArgs {
     /// One CSV table: every team, challenge, approval, revocation, rename and hint count.
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CommandsArgs {
+    /// Print Discord's JSON payloads (otherwise one line per command).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +128,18 @@ pub struct SearchArgs {
     pub query: Vec<String>,
 }
 
+/// The log filter for a `RUST_LOG`-style spec (falling back to `warn` when it does not
+/// parse), with websocket frames never traced: at TRACE, tungstenite prints every frame,
+/// the gateway IDENTIFY carrying the bot token included.
+pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(spec).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    match "tungstenite=debug".parse() {
+        Ok(cap) => filter.add_directive(cap),
+        Err(_) => filter,
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -130,7 +155,61 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         CliCommand::Search(args) => search(config, args),
         CliCommand::Guide { command: GuideCommand::Lint } => guide_lint(config),
         CliCommand::Export(args) => export(config, args).await,
+        CliCommand::Run => serve(config).await,
+        CliCommand::Commands(args) => application_commands(args),
     }
+}
+
+/// `run`: the token is checked before anything else, so a missing one fails fast.
+async fn serve(config: Config) -> anyhow::Result<i32> {
+    let connection = discord::Connection::from_env()?;
+    let app = Arc::new(App::open(config).await?);
+    discord::serve(app, connection, discord::Options::default(), shutdown_signal()).await?;
+    Ok(0)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("Ctrl-C received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+fn application_commands(args: CommandsArgs) -> anyhow::Result<i32> {
+    let payloads = discord::command_payloads()?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &payloads).context("writing the commands")?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    for command in payloads.as_array().into_iter().flatten() {
+        let name = command["name"].as_str().unwrap_or("");
+        let description = command["description"].as_str().unwrap_or("");
+        writeln!(out, "/{name:<12} {description}")?;
+    }
+    Ok(0)
 }
 
 async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {

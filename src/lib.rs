@@ -10,6 +10,8 @@ pub mod cli;
 pub mod commands;
 /// Settings from `config.toml`, every key optional, unknown keys refused.
 pub mod config;
+/// The Discord adapter (serenity + poise): the only module naming them.
+pub mod discord;
 /// `hackcoach export`: every team's history as text or CSV.
 pub mod export;
 /// The coaches' guide: markdown parsed into a tree of sections.

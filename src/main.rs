@@ -4,13 +4,13 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = hackcoach::cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The bot logs what it does; the offline commands only what goes wrong.
+    let default_filter = match cli.command {
+        hackcoach::cli::CliCommand::Run => "info",
+        _ => "warn",
+    };
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| default_filter.to_string());
+    tracing_subscriber::fmt().with_env_filter(hackcoach::cli::log_filter(&spec)).with_writer(std::io::stderr).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

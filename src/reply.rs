@@ -141,6 +141,12 @@ pub fn resolve_id<'a>(id: &str, candidates: impl IntoIterator<Item = &'a str>) -
     })
 }
 
+/// `id` itself when it has at most `max_len` bytes, otherwise `#<hash>` (which
+/// `resolve_id` maps back). For ids sent through Discord fields with a length limit.
+pub fn compact_id(id: &str, max_len: usize) -> String {
+    if id.len() <= max_len { id.to_string() } else { format!("#{:016x}", stable_hash(id)) }
+}
+
 /// FNV-1a: stable across builds and platforms, unlike `DefaultHasher`.
 fn stable_hash(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf29ce484222325;
