@@ -42,6 +42,8 @@ pub enum CliCommand {
     Console(PersonArgs),
     /// Print the ranked guide sections for queries.
     Search(SearchArgs),
+    /// Read-only cluster checks with a kubeconfig, under exactly the bot's policy.
+    Check(CheckArgs),
     /// Work with the guide.
     Guide {
         #[command(subcommand)]
@@ -115,6 +117,22 @@ pub struct SearchArgs {
     pub query: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The kubeconfig to check with (sanitized exactly as an upload is).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: PathBuf,
+    /// Also evaluate this challenge's expectations (guide/checks.toml).
+    #[arg(long, value_name = "N")]
+    pub challenge: Option<u32>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow a server on a loopback or private address (lifts only the address rule).
+    #[arg(long)]
+    pub allow_private: bool,
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -128,6 +146,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         CliCommand::Ask(args) => ask(config, args).await,
         CliCommand::Console(person) => console(config, person).await,
         CliCommand::Search(args) => search(config, args),
+        CliCommand::Check(args) => check(config, args).await,
         CliCommand::Guide { command: GuideCommand::Lint } => guide_lint(config),
         CliCommand::Export(args) => export(config, args).await,
     }
@@ -336,6 +355,41 @@ fn search(config: Config, args: SearchArgs) -> anyhow::Result<i32> {
         }
     }
     out.flush()?;
+    Ok(0)
+}
+
+/// `check`: exit 0 with a report, 2 when the kubeconfig or credential is refused (reason on stderr).
+async fn check(config: Config, args: CheckArgs) -> anyhow::Result<i32> {
+    use crate::cluster::{self, CheckOptions, Expectations, SystemResolver};
+    let bytes = cluster::read_kubeconfig(&args.kubeconfig)
+        .with_context(|| format!("reading kubeconfig {}", args.kubeconfig.display()))?;
+    let mut options = CheckOptions::from_config(&config.cluster);
+    options.policy.allow_private |= args.allow_private;
+    let kubeconfig = match cluster::sanitize(&bytes, &options.policy) {
+        Ok(kubeconfig) => kubeconfig,
+        Err(refusal) => {
+            eprintln!("kubeconfig refused ({}): {refusal}", refusal.code);
+            return Ok(2);
+        }
+    };
+    drop(bytes);
+    let expectations = Expectations::load(&config.guide_dir)?;
+    let resolver = std::sync::Arc::new(SystemResolver);
+    let report =
+        match cluster::check(&kubeconfig, &options, resolver, &expectations, args.challenge, chrono::Utc::now()).await {
+            Ok(report) => report,
+            Err(refusal) => {
+                eprintln!("kubeconfig refused: {refusal}");
+                return Ok(2);
+            }
+        };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report).context("writing the report")?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", cluster::report_text(&report))?;
+    }
     Ok(0)
 }
 
