@@ -227,6 +227,7 @@ enum Frame {
 fn parse_yaml(text: &str) -> Result<Node, Refusal> {
     let mut options = Options::default();
     options.disallow_directives = true;
+    options.flow_nesting_limit = MAX_DEPTH;
     let mut parser = Parser::new_from_str_with_options(text, options);
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
@@ -235,6 +236,12 @@ fn parse_yaml(text: &str) -> Result<Node, Refusal> {
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|error| {
             let mark = error.marker();
+            if matches!(error.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+                return Refusal::new(
+                    "too-deep",
+                    format!("The kubeconfig nests more than {MAX_DEPTH} levels deep (line {}). Upload a plain kubeconfig.", mark.line()),
+                );
+            }
             Refusal::new(
                 "invalid-yaml",
                 format!(
