@@ -67,7 +67,7 @@ SRC
     log "building kube-apiserver (about 10 minutes on 2 cores)"
     (cd "$work/tree" && CGO_ENABLED=0 make WHAT=cmd/kube-apiserver)
     local version
-    version=$(basename "$dsc" .dsc | sed 's/^kubernetes_//; s/+.*//; s/-.*//')
+    version=$(basename "$dsc" .dsc | sed 's/^kubernetes_//; s/.*really//; s/+.*//; s/-.*//')
     install -m 0755 "$work/tree/_output/bin/kube-apiserver" "$CACHE/kube-apiserver-$version"
     rm -rf "$work"
     log "cached $CACHE/kube-apiserver-$version"
