@@ -72,3 +72,157 @@ SRC
     rm -rf "$work"
     log "cached $CACHE/kube-apiserver-$version"
 }
+
+cmd_start() {
+    local binary
+    binary=$(apiserver_binary)
+    [ -n "$binary" ] || die "no cached kube-apiserver in $CACHE: run '$0 build' first"
+    command -v etcd >/dev/null || die "install etcd first: apt-get install -y etcd-server"
+    if [ -f "$STATE/apiserver.pid" ] && kill -0 "$(cat "$STATE/apiserver.pid")" 2>/dev/null; then
+        log "already running (state in $STATE)"
+        return
+    fi
+    rm -rf "$STATE" && mkdir -p "$STATE/certs" "$STATE/etcd"
+    chmod 700 "$STATE"
+    openssl genrsa -out "$STATE/sa.key" 2048 2>/dev/null
+    local admin view bot_admin
+    admin=$(openssl rand -hex 16)
+    bot_admin=$(openssl rand -hex 16)
+    view=$(openssl rand -hex 16)
+    # token,user,uid,"groups": `admin` loads the scenario; `bot-admin` is the over-privileged
+    # credential the tests hand to the bot; `viewer` is bound to view's rules below.
+    cat >"$STATE/tokens.csv" <<TOKENS
+$admin,admin,1,"system:masters"
+$bot_admin,bot-admin,2,"system:masters"
+$view,viewer,3,""
+TOKENS
+    chmod 600 "$STATE/tokens.csv"
+    cat >"$STATE/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+POLICY
+    etcd --name hackcoach --data-dir "$STATE/etcd" \
+        --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+        --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+        --initial-cluster "hackcoach=http://127.0.0.1:$ETCD_PEER_PORT" \
+        >"$STATE/etcd.log" 2>&1 &
+    echo $! >"$STATE/etcd.pid"
+    "$binary" \
+        --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$PORT" --insecure-port 0 \
+        --cert-dir "$STATE/certs" \
+        --token-auth-file "$STATE/tokens.csv" \
+        --authorization-mode RBAC \
+        --service-account-key-file "$STATE/sa.key" --service-account-signing-key-file "$STATE/sa.key" \
+        --service-account-issuer https://kubernetes.default.svc \
+        --service-cluster-ip-range 10.96.0.0/16 \
+        --disable-admission-plugins ServiceAccount \
+        --endpoint-reconciler-type none \
+        --audit-policy-file "$STATE/audit-policy.yaml" --audit-log-path "$STATE/audit.log" \
+        >"$STATE/apiserver.log" 2>&1 &
+    echo $! >"$STATE/apiserver.pid"
+    local ca="$STATE/certs/apiserver.crt"
+    for _ in $(seq 1 120); do
+        if [ -s "$ca" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" \
+            -H "Authorization: Bearer $admin" "https://127.0.0.1:$PORT/readyz")" = 200 ]; then
+            break
+        fi
+        kill -0 "$(cat "$STATE/apiserver.pid")" 2>/dev/null || die "kube-apiserver exited; see $STATE/apiserver.log"
+        sleep 1
+    done
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $admin" \
+        "https://127.0.0.1:$PORT/readyz")" = 200 ] || die "kube-apiserver not ready after 120 s; see $STATE/apiserver.log"
+    cat >"$STATE/env" <<ENV
+HACKCOACH_KUBE_SERVER=https://127.0.0.1:$PORT
+HACKCOACH_KUBE_CA_FILE=$ca
+HACKCOACH_KUBE_ADMIN_TOKEN=$bot_admin
+HACKCOACH_KUBE_VIEW_TOKEN=$view
+HACKCOACH_KUBE_AUDIT_LOG=$STATE/audit.log
+ENV
+    chmod 600 "$STATE/env"
+    write_kubeconfig "$STATE/admin.kubeconfig" "$admin"
+    log "kube-apiserver ready on https://127.0.0.1:$PORT (state in $STATE)"
+}
+
+write_kubeconfig() {
+    local file=$1 token=$2
+    cat >"$file" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+current-context: local
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:$PORT
+    certificate-authority-data: $(base64 -w0 "$STATE/certs/apiserver.crt")
+users:
+- name: local
+  user:
+    token: $token
+contexts:
+- name: local
+  context:
+    cluster: local
+    user: local
+KUBECONFIG
+    chmod 600 "$file"
+}
+
+cmd_load() {
+    [ -f "$STATE/admin.kubeconfig" ] || die "not started: run '$0 start' first"
+    export KUBECONFIG="$STATE/admin.kubeconfig"
+    # `view` is aggregated by the controller-manager, which does not run here: bind the
+    # viewer to the role view is built from.
+    kubectl create clusterrolebinding hackcoach-viewer --clusterrole=system:aggregate-to-view --user=viewer \
+        --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    local now
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    sed "s/@NOW@/$now/g" "$SCENARIO" | kubectl apply -f - >/dev/null
+    local subresource=yes
+    kubectl patch --help 2>/dev/null | grep -q -- '--subresource' || subresource=no
+    local kind namespace name status
+    while read -r kind namespace name status; do
+        case "$kind" in ''|'#'*) continue ;; esac
+        local nsflag=()
+        [ "$namespace" = - ] || nsflag=(-n "$namespace")
+        if [ "$subresource" = yes ]; then
+            kubectl patch "$kind" "$name" "${nsflag[@]}" --subresource=status --type=merge -p "$status" >/dev/null
+        else
+            # kubectl before 1.24 cannot address the status subresource; PATCH it directly.
+            local path
+            case "$kind" in
+                node) path="/api/v1/nodes/$name/status" ;;
+                pod) path="/api/v1/namespaces/$namespace/pods/$name/status" ;;
+                deployment) path="/apis/apps/v1/namespaces/$namespace/deployments/$name/status" ;;
+                *) die "no status path for $kind" ;;
+            esac
+            curl -sf -X PATCH --cacert "$STATE/certs/apiserver.crt" -H "Authorization: Bearer $(awk -F, 'NR==1{print $1}' "$STATE/tokens.csv")" \
+                -H 'Content-Type: application/merge-patch+json' --data "$status" "https://127.0.0.1:$PORT$path" >/dev/null
+        fi
+    done <"${SCENARIO%.yaml}.status"
+    log "loaded $(basename "$SCENARIO") with statuses"
+}
+
+cmd_stop() {
+    local name
+    for name in apiserver etcd; do
+        if [ -f "$STATE/$name.pid" ]; then
+            kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
+            rm -f "$STATE/$name.pid"
+        fi
+    done
+    log "stopped"
+}
+
+case "${1:-}" in
+    build) cmd_build ;;
+    start) cmd_start ;;
+    load) cmd_load ;;
+    up) cmd_build && cmd_start && cmd_load ;;
+    stop) cmd_stop ;;
+    *) die "usage: $0 build|start|load|up|stop" ;;
+esac

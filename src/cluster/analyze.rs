@@ -108,7 +108,11 @@ fn listing_problems(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
             namespace: None,
             name: String::new(),
             message: format!("Could not list {plural}: {}; checks that need them were skipped.", problem.describe()),
-            kubectl: format!("kubectl get {plural} -A"),
+            kubectl: if matches!(kind, "Node" | "Namespace") {
+                format!("kubectl get {plural}")
+            } else {
+                format!("kubectl get {plural} -A")
+            },
             help: help.into(),
         });
     }
