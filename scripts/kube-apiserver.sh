@@ -8,6 +8,8 @@
 #   scripts/kube-apiserver.sh load    load the broken TripInsights scenario with kubectl
 #   scripts/kube-apiserver.sh up      build + start + load
 #   scripts/kube-apiserver.sh stop    stop what `start` started
+#   scripts/kube-apiserver.sh load-bench   add 2,000 pods in namespace `bench`
+#   scripts/kube-apiserver.sh bench   time `hackcoach check` and `kubectl get pods -A -o json`
 #
 # Nothing listens anywhere but 127.0.0.1. No controller-manager, scheduler or kubelet runs,
 # so objects keep exactly the status the scenario writes through the status subresource.
@@ -207,6 +209,43 @@ cmd_load() {
     log "loaded $(basename "$SCENARIO") with statuses"
 }
 
+cmd_load_bench() {
+    [ -f "$STATE/admin.kubeconfig" ] || die "not started: run '$0 start' first"
+    export KUBECONFIG="$STATE/admin.kubeconfig"
+    local count=${HACKCOACH_BENCH_PODS:-2000}
+    kubectl create namespace bench --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    local have
+    have=$(kubectl get pods -n bench --no-headers 2>/dev/null | wc -l)
+    if [ "$have" -ge "$count" ]; then
+        log "bench namespace already holds $have pods"
+        return
+    fi
+    local i
+    for i in $(seq 1 "$count"); do
+        printf -- '---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: bench-%d\n  namespace: bench\n  labels: {app: bench}\nspec:\n  nodeName: node-1\n  containers:\n  - {name: app, image: registry.example.com/bench:1.0}\n' "$i"
+    done | kubectl create -f - >/dev/null
+    log "created $count pods in namespace bench"
+}
+
+cmd_bench() {
+    # The bot's check and kubectl listing the same pods, in the same run, same server.
+    [ -f "$STATE/env" ] || die "not started: run '$0 start' first"
+    . "$STATE/env"
+    local view="$STATE/view.kubeconfig" bin=${HACKCOACH_BIN:-target/debug/hackcoach}
+    write_kubeconfig "$view" "$HACKCOACH_KUBE_VIEW_TOKEN"
+    local pods
+    pods=$(KUBECONFIG=$view kubectl get pods -A --no-headers --chunk-size=500 | wc -l)
+    local start end
+    start=$(date +%s%N)
+    "$bin" check --kubeconfig "$view" --allow-private --json >/dev/null
+    end=$(date +%s%N)
+    echo "hackcoach check (all kinds, $pods pods, pages of 500): $(( (end - start) / 1000000 )) ms"
+    start=$(date +%s%N)
+    KUBECONFIG=$view kubectl get pods -A -o json --chunk-size=500 >/dev/null
+    end=$(date +%s%N)
+    echo "kubectl get pods -A -o json --chunk-size=500: $(( (end - start) / 1000000 )) ms"
+}
+
 cmd_stop() {
     local name
     for name in apiserver etcd; do
@@ -223,6 +262,8 @@ case "${1:-}" in
     start) cmd_start ;;
     load) cmd_load ;;
     up) cmd_build && cmd_start && cmd_load ;;
+    load-bench) cmd_load_bench ;;
+    bench) cmd_bench ;;
     stop) cmd_stop ;;
-    *) die "usage: $0 build|start|load|up|stop" ;;
+    *) die "usage: $0 build|start|load|up|load-bench|bench|stop" ;;
 esac
