@@ -375,14 +375,22 @@ async fn check(config: Config, args: CheckArgs) -> anyhow::Result<i32> {
     drop(bytes);
     let expectations = Expectations::load(&config.guide_dir)?;
     let resolver = std::sync::Arc::new(SystemResolver);
-    let report =
-        match cluster::check(&kubeconfig, &options, resolver, &expectations, args.challenge, chrono::Utc::now()).await {
-            Ok(report) => report,
-            Err(refusal) => {
-                eprintln!("kubeconfig refused: {refusal}");
-                return Ok(2);
-            }
-        };
+    let report = match cluster::check(
+        &kubeconfig,
+        &options,
+        resolver,
+        &expectations,
+        args.challenge,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(report) => report,
+        Err(refusal) => {
+            eprintln!("kubeconfig refused: {refusal}");
+            return Ok(2);
+        }
+    };
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &report).context("writing the report")?;

@@ -36,7 +36,8 @@ fn sanitized(server: &FakeApiServer) -> SanitizedKubeconfig {
 }
 
 async fn run(server: &FakeApiServer, options: &CheckOptions, challenge: Option<u32>) -> Result<Report, CheckRefusal> {
-    let expectations = Expectations::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/guide"))).expect("checks.toml");
+    let expectations =
+        Expectations::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/guide"))).expect("checks.toml");
     cluster::check(&sanitized(server), options, Arc::new(SystemResolver), &expectations, challenge, now()).await
 }
 
@@ -125,7 +126,8 @@ async fn every_analyzer_finds_its_problem_in_the_broken_scenario() {
     }
     assert!(!found.iter().any(|(_, name)| name == "gone"), "an old event was reported");
     assert!(!found.iter().any(|(_, name)| name == "tripviewer-1"), "a healthy pod was reported");
-    let crash = report.findings.iter().find(|f| f.name == "poi-7d9f-abcde" && f.code == "pod-crashloop").expect("crash");
+    let crash =
+        report.findings.iter().find(|f| f.name == "poi-7d9f-abcde" && f.code == "pod-crashloop").expect("crash");
     assert!(crash.message.contains("last exit: Error (code 1)"), "{}", crash.message);
     assert_eq!(crash.kubectl, "kubectl logs poi-7d9f-abcde -n api -c poi --previous");
     assert_eq!(crash.help, "crashloopbackoff");
@@ -138,7 +140,11 @@ async fn every_analyzer_finds_its_problem_in_the_broken_scenario() {
     let challenge = report.challenge.expect("challenge 2 evaluated");
     assert_eq!(challenge.number, 2);
     assert!(challenge.expectations.iter().all(|e| !e.passed), "{:#?}", challenge.expectations);
-    assert!(challenge.expectations[0].detail.contains("user-java (no deployment)"), "{}", challenge.expectations[0].detail);
+    assert!(
+        challenge.expectations[0].detail.contains("user-java (no deployment)"),
+        "{}",
+        challenge.expectations[0].detail
+    );
     // Only GETs and access reviews reached the server.
     for line in server.requests() {
         assert!(
@@ -184,7 +190,11 @@ async fn misbehaving(path: &str, behaviour: Behaviour) -> (Report, Duration, Fak
 }
 
 fn finding_for<'a>(report: &'a Report, kind: &str) -> &'a cluster::Finding {
-    report.findings.iter().find(|f| f.kind == kind && f.name.is_empty()).unwrap_or_else(|| panic!("no finding for {kind}: {report:#?}"))
+    report
+        .findings
+        .iter()
+        .find(|f| f.kind == kind && f.name.is_empty())
+        .unwrap_or_else(|| panic!("no finding for {kind}: {report:#?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,8 +261,13 @@ async fn credentials_that_can_write_or_read_secrets_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_client_refuses_every_method_but_get_before_sending() {
     let server = FakeApiServer::start(Scenario::empty()).await;
-    let client = ClusterClient::new(&sanitized(&server), AddressPolicy { allow_private: true }, Limits::default(), Arc::new(SystemResolver))
-        .expect("client");
+    let client = ClusterClient::new(
+        &sanitized(&server),
+        AddressPolicy { allow_private: true },
+        Limits::default(),
+        Arc::new(SystemResolver),
+    )
+    .expect("client");
     for method in [http::Method::POST, http::Method::PUT, http::Method::PATCH, http::Method::DELETE] {
         let result = client.raw(method.clone(), "/api/v1/namespaces/default/pods/x").await;
         assert_eq!(result, Err(Problem::NotReadOnly), "{method}");
@@ -285,7 +300,8 @@ async fn names_resolving_to_non_public_addresses_are_never_dialed() {
     let kubeconfig = format!(
         "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://cluster.example.test:{port}\nusers:\n- name: c\n  user:\n    token: abc\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: c\n"
     );
-    let kubeconfig = cluster::sanitize(kubeconfig.as_bytes(), &AddressPolicy::default()).expect("name passes the sanitizer");
+    let kubeconfig =
+        cluster::sanitize(kubeconfig.as_bytes(), &AddressPolicy::default()).expect("name passes the sanitizer");
     let resolved: Vec<Vec<SocketAddr>> = vec![
         vec![SocketAddr::from(([127, 0, 0, 1], port))],
         vec![SocketAddr::from(([169, 254, 169, 254], port)), SocketAddr::from(([127, 0, 0, 1], port))],
@@ -314,7 +330,8 @@ async fn names_resolving_to_non_public_addresses_are_never_dialed() {
     );
     let literal = cluster::sanitize(literal.as_bytes(), &AddressPolicy { allow_private: true }).expect("sanitized");
     let options = CheckOptions { policy: AddressPolicy::default(), ..options() };
-    let outcome = cluster::check(&literal, &options, Arc::new(SystemResolver), &Expectations::default(), None, now()).await;
+    let outcome =
+        cluster::check(&literal, &options, Arc::new(SystemResolver), &Expectations::default(), None, now()).await;
     assert!(matches!(outcome, Err(CheckRefusal::Address(_))), "{outcome:?}");
     match listener.accept() {
         Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -330,7 +347,8 @@ async fn other_commands_answer_while_a_check_hangs() {
     let check = tokio::spawn({
         let kubeconfig = sanitized(&server);
         async move {
-            cluster::check(&kubeconfig, &options(), Arc::new(SystemResolver), &Expectations::default(), None, now()).await
+            cluster::check(&kubeconfig, &options(), Arc::new(SystemResolver), &Expectations::default(), None, now())
+                .await
         }
     });
     tokio::time::sleep(Duration::from_millis(200)).await;

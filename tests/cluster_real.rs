@@ -28,13 +28,21 @@ fn real_server() -> Option<RealServer> {
     let env_file = PathBuf::from(dir).join("env");
     let Ok(text) = std::fs::read_to_string(&env_file) else {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but no real kube-apiserver: {} is missing (run scripts/kube-apiserver.sh up)", env_file.display());
+            panic!(
+                "CI=true but no real kube-apiserver: {} is missing (run scripts/kube-apiserver.sh up)",
+                env_file.display()
+            );
         }
-        eprintln!("skipping: no real kube-apiserver ({} missing; run scripts/kube-apiserver.sh up)", env_file.display());
+        eprintln!(
+            "skipping: no real kube-apiserver ({} missing; run scripts/kube-apiserver.sh up)",
+            env_file.display()
+        );
         return None;
     };
     let vars: HashMap<&str, &str> = text.lines().filter_map(|line| line.split_once('=')).collect();
-    let get = |key: &str| vars.get(key).map(|v| v.to_string()).unwrap_or_else(|| panic!("{key} missing in {}", env_file.display()));
+    let get = |key: &str| {
+        vars.get(key).map(|v| v.to_string()).unwrap_or_else(|| panic!("{key} missing in {}", env_file.display()))
+    };
     let ca_pem = std::fs::read_to_string(get("HACKCOACH_KUBE_CA_FILE")).expect("CA file");
     Some(RealServer {
         server: get("HACKCOACH_KUBE_SERVER"),
@@ -59,9 +67,10 @@ impl RealServer {
         let policy = AddressPolicy { allow_private: true };
         let kubeconfig = cluster::sanitize(self.kubeconfig(token).as_bytes(), &policy).expect("sanitized");
         let options = CheckOptions { policy, ..CheckOptions::default() };
-        let expectations =
-            Expectations::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/guide"))).expect("checks.toml");
-        cluster::check(&kubeconfig, &options, Arc::new(SystemResolver), &expectations, challenge, chrono::Utc::now()).await
+        let expectations = Expectations::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/guide")))
+            .expect("checks.toml");
+        cluster::check(&kubeconfig, &options, Arc::new(SystemResolver), &expectations, challenge, chrono::Utc::now())
+            .await
     }
 }
 
@@ -69,7 +78,8 @@ impl RealServer {
 async fn the_view_token_sees_the_broken_scenario() {
     let Some(real) = real_server() else { return };
     let report = real.check(&real.view_token, Some(2)).await.expect("view token accepted");
-    let found: BTreeSet<(String, String)> = report.findings.iter().map(|f| (f.code.to_string(), f.name.clone())).collect();
+    let found: BTreeSet<(String, String)> =
+        report.findings.iter().map(|f| (f.code.to_string(), f.name.clone())).collect();
     let expected = [
         ("pod-crashloop", "poi-7d9f-abcde"),
         ("pod-image-pull", "trips-5c6b-xyz12"),
@@ -113,7 +123,15 @@ async fn the_offline_check_accepts_view_and_refuses_admin() {
         let file = dir.path().join("kubeconfig");
         std::fs::write(&file, real.kubeconfig(token)).expect("write kubeconfig");
         Command::new(env!("CARGO_BIN_EXE_hackcoach"))
-            .args(["--guide", concat!(env!("CARGO_MANIFEST_DIR"), "/guide"), "check", "--json", "--allow-private", "--challenge", "4"])
+            .args([
+                "--guide",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/guide"),
+                "check",
+                "--json",
+                "--allow-private",
+                "--challenge",
+                "4",
+            ])
             .arg("--kubeconfig")
             .arg(&file)
             .output()

@@ -52,10 +52,7 @@ fn cases(marker: &Path, secret: &Path) -> Vec<Case> {
     cases.push(Case {
         name: "ten-megabytes-of-users".into(),
         expect: "too-large".into(),
-        text: format!(
-            "{good}{}",
-            "- name: u\n  user:\n    exec:\n      command: sh\n".repeat(10 * 1024 * 1024 / 40)
-        ),
+        text: format!("{good}{}", "- name: u\n  user:\n    exec:\n      command: sh\n".repeat(10 * 1024 * 1024 / 40)),
     });
     cases.sort_by(|a, b| a.name.cmp(&b.name));
     cases
@@ -78,7 +75,10 @@ fn every_malicious_kubeconfig_is_refused_with_its_reason_quickly() {
             Ok(_) => failures.push(format!("{}: accepted", case.name)),
             Err(refusal) => {
                 if refusal.code != case.expect {
-                    failures.push(format!("{}: refused as {} ({}), expected {}", case.name, refusal.code, refusal, case.expect));
+                    failures.push(format!(
+                        "{}: refused as {} ({}), expected {}",
+                        case.name, refusal.code, refusal, case.expect
+                    ));
                 }
                 let secret_path = secret.to_str().expect("utf-8 path");
                 let needles = [SECRET_CONTENT, "touch", "hunter2", "6dae42f8", "attacker", "lol", "YWJj", secret_path];
@@ -153,7 +153,12 @@ fn the_offline_check_refuses_them_too_and_runs_and_reads_nothing() {
         let file = dir.path().join(format!("{}.yaml", case.name));
         std::fs::write(&file, &case.text).expect("write case");
         let (code, stdout, stderr) = run_check(&file, Duration::from_secs(20));
-        assert_eq!(code, Some(2), "{}: exit code (None = hung, so something opened the FIFO); stderr: {stderr}", case.name);
+        assert_eq!(
+            code,
+            Some(2),
+            "{}: exit code (None = hung, so something opened the FIFO); stderr: {stderr}",
+            case.name
+        );
         assert!(stdout.is_empty(), "{}: printed a report: {stdout}", case.name);
         assert!(stderr.contains(&format!("({})", case.expect)), "{}: stderr {stderr}", case.name);
         assert!(!stderr.contains("touch"), "{}: stderr echoes the input: {stderr}", case.name);

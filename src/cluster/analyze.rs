@@ -100,7 +100,8 @@ fn listing_problems(snapshot: &Snapshot, findings: &mut Vec<Finding>) {
             Problem::AddressRefused(_) => (Severity::Error, "server-address-refused"),
             _ => (Severity::Error, "list-failed"),
         };
-        let help = if matches!(problem, Problem::Forbidden) { "rbac-forbidden" } else { "general-troubleshooting-tips" };
+        let help =
+            if matches!(problem, Problem::Forbidden) { "rbac-forbidden" } else { "general-troubleshooting-tips" };
         findings.push(Finding {
             severity,
             code,
@@ -156,12 +157,10 @@ fn pod_findings(pod: &Pod, findings: &mut Vec<Finding>) {
     };
     let describe = format!("kubectl describe pod {name}{}", ns_flag(&namespace));
     if phase == "Pending" {
-        let unschedulable = status
-            .conditions
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .find(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable"));
+        let unschedulable =
+            status.conditions.as_deref().unwrap_or_default().iter().find(|c| {
+                c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable")
+            });
         if let Some(condition) = unschedulable {
             let why = condition.message.as_deref().map(cut).unwrap_or_else(|| "no reason given".into());
             push(
@@ -174,12 +173,8 @@ fn pod_findings(pod: &Pod, findings: &mut Vec<Finding>) {
             return;
         }
     }
-    let containers: Vec<&ContainerStatus> = status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten())
-        .collect();
+    let containers: Vec<&ContainerStatus> =
+        status.init_container_statuses.iter().flatten().chain(status.container_statuses.iter().flatten()).collect();
     let mut reported = false;
     for container in &containers {
         let waiting = container.state.as_ref().and_then(|s| s.waiting.as_ref());
@@ -192,7 +187,11 @@ fn pod_findings(pod: &Pod, findings: &mut Vec<Finding>) {
                 let exit = last
                     .map(|t| format!("last exit: {} (code {})", t.reason.as_deref().unwrap_or("unknown"), t.exit_code))
                     .unwrap_or_else(|| "no previous exit recorded".into());
-                let help = if last.and_then(|t| t.reason.as_deref()) == Some("OOMKilled") { "oomkilled" } else { "crashloopbackoff" };
+                let help = if last.and_then(|t| t.reason.as_deref()) == Some("OOMKilled") {
+                    "oomkilled"
+                } else {
+                    "crashloopbackoff"
+                };
                 push(
                     Severity::Error,
                     "pod-crashloop",
@@ -278,7 +277,9 @@ fn deployment_findings(deployment: &Deployment, pods: &[Pod], earlier: &[Finding
         .iter()
         .filter(|pod| pod.metadata.namespace == namespace && selects(&selector, pod.metadata.labels.as_ref()))
         .find_map(|pod| {
-            earlier.iter().find(|f| f.kind == "Pod" && f.namespace == namespace && Some(&f.name) == pod.metadata.name.as_ref())
+            earlier
+                .iter()
+                .find(|f| f.kind == "Pod" && f.namespace == namespace && Some(&f.name) == pod.metadata.name.as_ref())
         })
         .map(|f| f.help.clone())
         .unwrap_or_else(|| "pending-pods".into());
@@ -341,7 +342,11 @@ fn ingress_findings(ingress: &Ingress, services: Option<&[Service]>, findings: &
     let has_class = ingress.spec.as_ref().and_then(|s| s.ingress_class_name.as_ref()).is_some()
         || ingress.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("kubernetes.io/ingress.class"));
     if !has_class {
-        push(Severity::Warning, "ingress-no-class", "Ingress names no ingress class, so no controller may serve it.".into());
+        push(
+            Severity::Warning,
+            "ingress-no-class",
+            "Ingress names no ingress class, so no controller may serve it.".into(),
+        );
     }
     let has_address = ingress
         .status
@@ -358,7 +363,11 @@ fn ingress_findings(ingress: &Ingress, services: Option<&[Service]>, findings: &
             .iter()
             .any(|s| s.metadata.namespace == namespace && s.metadata.name.as_deref() == Some(backend.as_str()));
         if !exists {
-            push(Severity::Error, "ingress-backend-missing", format!("Ingress routes to service {backend}, which does not exist."));
+            push(
+                Severity::Error,
+                "ingress-backend-missing",
+                format!("Ingress routes to service {backend}, which does not exist."),
+            );
         }
     }
 }
@@ -385,7 +394,8 @@ pub fn ingress_backends(ingress: &Ingress) -> Vec<String> {
 
 fn node_findings(node: &Node, findings: &mut Vec<Finding>) {
     let (_, name) = meta_names(&node.metadata);
-    let windows = node.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/os")).map(String::as_str) == Some("windows");
+    let windows =
+        node.metadata.labels.as_ref().and_then(|l| l.get("kubernetes.io/os")).map(String::as_str) == Some("windows");
     let help = if windows { "windows-nodes" } else { "pending-pods" };
     let conditions = node.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or_default();
     let mut push = |severity, code, message: String| {
@@ -405,7 +415,9 @@ fn node_findings(node: &Node, findings: &mut Vec<Finding>) {
         push(Severity::Error, "node-not-ready", "Node is not Ready.".into());
     }
     for condition in conditions {
-        if matches!(condition.type_.as_str(), "MemoryPressure" | "DiskPressure" | "PIDPressure") && condition.status == "True" {
+        if matches!(condition.type_.as_str(), "MemoryPressure" | "DiskPressure" | "PIDPressure")
+            && condition.status == "True"
+        {
             push(Severity::Warning, "node-pressure", format!("Node reports {}.", condition.type_));
         }
     }
@@ -427,7 +439,7 @@ fn event_findings(events: &[Event], now: DateTime<Utc>, findings: &mut Vec<Findi
             (when >= since).then_some((event, when))
         })
         .collect();
-    recent.sort_by(|a, b| b.1.cmp(&a.1));
+    recent.sort_by_key(|entry| std::cmp::Reverse(entry.1));
     let mut seen = std::collections::HashSet::new();
     for (event, _) in recent {
         let object = &event.involved_object;

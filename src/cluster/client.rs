@@ -136,7 +136,8 @@ impl ClusterClient {
         limits: Limits,
         resolver: Arc<dyn Resolve>,
     ) -> Result<ClusterClient, Problem> {
-        let uri: Uri = kubeconfig.server.parse().map_err(|_| Problem::Unreachable("the server URL is invalid".into()))?;
+        let uri: Uri =
+            kubeconfig.server.parse().map_err(|_| Problem::Unreachable("the server URL is invalid".into()))?;
         let mut config = kube::Config::new(uri);
         config.default_namespace = kubeconfig.namespace.clone().unwrap_or_else(|| "default".into());
         config.default_retry = false;
@@ -181,9 +182,7 @@ impl ClusterClient {
             .layer(config.base_uri_layer())
             .option_layer(auth)
             .layer(ReadOnlyLayer)
-            .map_response(move |response: http::Response<_>| {
-                response.map(|body| Limited::new(body, cap))
-            })
+            .map_response(move |response: http::Response<_>| response.map(|body| Limited::new(body, cap)))
             .map_err(BoxError::from)
             .service(hyper_client);
         let client = kube::client::ClientBuilder::new(service, config.default_namespace.clone()).build();

@@ -53,7 +53,8 @@ impl KubeconfigKey {
         if key_file.exists() {
             check_permissions(key_file)?;
             let text = Zeroizing::new(
-                std::fs::read_to_string(key_file).with_context(|| format!("reading key file {}", key_file.display()))?,
+                std::fs::read_to_string(key_file)
+                    .with_context(|| format!("reading key file {}", key_file.display()))?,
             );
             let bytes = parse_hex_key(&text).with_context(|| format!("reading key file {}", key_file.display()))?;
             return Ok((KubeconfigKey::from_bytes(&bytes), KeySource::File(key_file.to_path_buf())));

@@ -233,7 +233,9 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
                     })
             });
             match routed {
-                Some(ingress) => (true, format!("ingress {} has an address and ready backends", name_of(&ingress.metadata))),
+                Some(ingress) => {
+                    (true, format!("ingress {} has an address and ready backends", name_of(&ingress.metadata)))
+                }
                 None if ingresses.is_empty() => (false, "no ingress found".into()),
                 None => (false, "no ingress has both an address and backends with ready pods".into()),
             }
@@ -261,7 +263,8 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
         }
         Check::Monitoring => {
             let pods = listed!(pods, "pods");
-            let ready_named = |needle: &str| pods.iter().any(|pod| pod_ready(pod) && component_pod(pod, &[needle.to_string()]));
+            let ready_named =
+                |needle: &str| pods.iter().any(|pod| pod_ready(pod) && component_pod(pod, &[needle.to_string()]));
             if ready_named("prometheus") && ready_named("grafana") {
                 return (true, "Prometheus and Grafana are running".into());
             }
@@ -321,7 +324,8 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
             }
             let pods = listed!(pods, "pods");
             let running = pods.iter().find(|pod| {
-                pod_ready(pod) && pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| windows.contains(n))
+                pod_ready(pod)
+                    && pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some_and(|n| windows.contains(n))
             });
             match running {
                 Some(pod) => (true, format!("pod {} runs on a Windows node", name_of(&pod.metadata))),
@@ -333,10 +337,14 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
             let control = pods.iter().find(|pod| {
                 pod_ready(pod)
                     && pod.metadata.name.as_deref().is_some_and(|n| {
-                        n.starts_with("istiod") || n.starts_with("linkerd-destination") || n.starts_with("linkerd-controller")
+                        n.starts_with("istiod")
+                            || n.starts_with("linkerd-destination")
+                            || n.starts_with("linkerd-controller")
                     })
             });
-            let Some(control) = control else { return (false, "no Linkerd or Istio control plane pod is ready".into()) };
+            let Some(control) = control else {
+                return (false, "no Linkerd or Istio control plane pod is ready".into());
+            };
             let mut missing = Vec::new();
             for name in names {
                 let mine: Vec<&Pod> = pods.iter().filter(|pod| pod_of(pod, name)).collect();
@@ -353,7 +361,10 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
                     missing.push(format!("{name} (no sidecar)"));
                 }
             }
-            verdict(missing, format!("control plane {} ready and every app pod has a sidecar", name_of(&control.metadata)))
+            verdict(
+                missing,
+                format!("control plane {} ready and every app pod has a sidecar", name_of(&control.metadata)),
+            )
         }
     }
 }
@@ -372,7 +383,9 @@ fn component_pod(pod: &Pod, needles: &[String]) -> bool {
     needles.iter().any(|needle| {
         name.contains(needle.as_str())
             || labels.is_some_and(|labels| {
-                ["app", "app.kubernetes.io/name"].iter().any(|key| labels.get(*key).is_some_and(|v| v.contains(needle.as_str())))
+                ["app", "app.kubernetes.io/name"]
+                    .iter()
+                    .any(|key| labels.get(*key).is_some_and(|v| v.contains(needle.as_str())))
             })
     })
 }

@@ -167,7 +167,9 @@ pub async fn check(
     }
     let snapshot = fetch(&client, deadline).await;
     let mut findings = analyze::analyze(&snapshot, now);
-    findings.sort_by(|a, b| (a.severity, &a.namespace, &a.kind, &a.name).cmp(&(b.severity, &b.namespace, &b.kind, &b.name)));
+    findings.sort_by(|a, b| {
+        (a.severity, &a.namespace, &a.kind, &a.name).cmp(&(b.severity, &b.namespace, &b.kind, &b.name))
+    });
     let challenge = challenge.map(|number| expectations.evaluate(number, &snapshot));
     Ok(Report { findings, challenge })
 }
@@ -297,3 +299,38 @@ pub fn report_text(report: &Report) -> String {
     }
     text
 }
+
+/// What `/cluster connect` says when no file is attached or a kubeconfig is refused: how to
+/// make a read-only ServiceAccount token kubeconfig bound to `view`. AKS clusters with Azure
+/// AD give users exec/kubelogin kubeconfigs, which are refused; this one needs neither.
+pub const CONNECT_HELP: &str = r#"Make a read-only kubeconfig for the bot (run these with your own admin kubeconfig):
+
+```
+kubectl create namespace hackcoach
+kubectl create serviceaccount hackcoach -n hackcoach
+kubectl create clusterrolebinding hackcoach-view --clusterrole=view --serviceaccount=hackcoach:hackcoach
+kubectl create token hackcoach -n hackcoach --duration=48h > token.txt
+SERVER=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.server}')
+CA=$(kubectl config view --minify --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+cat > hackcoach.kubeconfig <<EOF
+apiVersion: v1
+kind: Config
+current-context: team
+clusters:
+- name: team
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $CA
+users:
+- name: team
+  user:
+    token: $(cat token.txt)
+contexts:
+- name: team
+  context:
+    cluster: team
+    user: team
+EOF
+```
+
+Then attach `hackcoach.kubeconfig` to `/cluster connect`. The bot keeps only the server, the CA data and the token, encrypted; `/cluster forget` deletes them. It refuses exec/kubelogin and auth-provider entries, file paths, proxies, impersonation, insecure TLS, and credentials that can write or read Secrets."#;

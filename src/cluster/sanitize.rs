@@ -141,7 +141,10 @@ pub struct SanitizedKubeconfig {
 pub enum Credentials {
     Token(SecretString),
     /// PEM client certificate and PEM private key.
-    ClientCertificate { certificate_pem: String, key_pem: SecretString },
+    ClientCertificate {
+        certificate_pem: String,
+        key_pem: SecretString,
+    },
 }
 
 impl fmt::Debug for SanitizedKubeconfig {
@@ -202,8 +205,9 @@ pub fn sanitize(input: &[u8], policy: &AddressPolicy) -> Result<SanitizedKubecon
             "The kubeconfig is larger than 64 KiB, the limit. Upload a kubeconfig with one context.",
         ));
     }
-    let text = std::str::from_utf8(input)
-        .map_err(|_| Refusal::new("not-utf8", "The kubeconfig is not UTF-8 text. Upload the kubeconfig file itself."))?;
+    let text = std::str::from_utf8(input).map_err(|_| {
+        Refusal::new("not-utf8", "The kubeconfig is not UTF-8 text. Upload the kubeconfig file itself.")
+    })?;
     let root = parse_yaml(text)?;
     scan_dangerous(&root, "")?;
     build(&root, policy)
@@ -239,7 +243,10 @@ fn parse_yaml(text: &str) -> Result<Node, Refusal> {
             if matches!(error.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
                 return Refusal::new(
                     "too-deep",
-                    format!("The kubeconfig nests more than {MAX_DEPTH} levels deep (line {}). Upload a plain kubeconfig.", mark.line()),
+                    format!(
+                        "The kubeconfig nests more than {MAX_DEPTH} levels deep (line {}). Upload a plain kubeconfig.",
+                        mark.line()
+                    ),
                 );
             }
             Refusal::new(
@@ -295,7 +302,7 @@ fn parse_yaml(text: &str) -> Result<Node, Refusal> {
                 Some(Frame::Map { entries, .. }) => Some(Node::Map(entries)),
                 None => return Err(Refusal::new("invalid-yaml", "The kubeconfig is not valid YAML.")),
             },
-            #[allow(unreachable_patterns)]
+            // Comments (when the parser reports them) carry no data.
             _ => continue,
         };
         if stack.len() > MAX_DEPTH {
@@ -523,7 +530,9 @@ fn build(root: &Node, policy: &AddressPolicy) -> Result<SanitizedKubeconfig, Ref
     let (server, host, port) = parse_server(server, policy)?;
     let ca_pem = match get(cluster.body, "certificate-authority-data") {
         None => None,
-        Some(Node::Scalar { value, .. }) => Some(decode_pem(value, "clusters[].cluster.certificate-authority-data", "CERTIFICATE")?),
+        Some(Node::Scalar { value, .. }) => {
+            Some(decode_pem(value, "clusters[].cluster.certificate-authority-data", "CERTIFICATE")?)
+        }
         Some(_) => return Err(not_a_string("clusters[].cluster.certificate-authority-data")),
     };
 
@@ -638,16 +647,19 @@ fn entries<'a>(top: &'a [(String, Node)], list: &str, body: &str) -> Result<Vec<
 }
 
 fn find<'a>(entries: &'a [Entry<'a>], name: &str, list: &str, from: &str) -> Result<&'a Entry<'a>, Refusal> {
-    entries.iter().find(|entry| entry.name == name).ok_or_else(|| {
-        Refusal::new("dangling-reference", format!("`{from}` names an entry that is not in `{list}`."))
-    })
+    entries
+        .iter()
+        .find(|entry| entry.name == name)
+        .ok_or_else(|| Refusal::new("dangling-reference", format!("`{from}` names an entry that is not in `{list}`.")))
 }
 
 fn unknown_field(key: &str, path: &str) -> Refusal {
     let field = if path.is_empty() { safe_key(key) } else { format!("{path}.{}", safe_key(key)) };
     Refusal::new(
         "unknown-field",
-        format!("The field `{field}` is not accepted: the bot keeps only server, CA data and a token or client certificate. Remove it."),
+        format!(
+            "The field `{field}` is not accepted: the bot keeps only server, CA data and a token or client certificate. Remove it."
+        ),
     )
 }
 
@@ -666,7 +678,10 @@ fn decode_pem(value: &str, path: &str, label: &str) -> Result<Vec<u8>, Refusal> 
     })?;
     let text = std::str::from_utf8(&bytes).unwrap_or("");
     if !text.contains("-----BEGIN ") || !text.contains(label) {
-        return Err(Refusal::new("bad-pem", format!("The field `{path}` does not hold a PEM {}.", label.to_lowercase())));
+        return Err(Refusal::new(
+            "bad-pem",
+            format!("The field `{path}` does not hold a PEM {}.", label.to_lowercase()),
+        ));
     }
     Ok(bytes)
 }
@@ -685,7 +700,9 @@ fn parse_server(raw: &str, policy: &AddressPolicy) -> Result<(String, String, u1
     let bad = |why: &str| {
         Refusal::new(
             "bad-server",
-            format!("The field `clusters[].cluster.server` {why}. It must look like https://my-cluster.example.com:443."),
+            format!(
+                "The field `clusters[].cluster.server` {why}. It must look like https://my-cluster.example.com:443."
+            ),
         )
     };
     if raw.len() > 2048 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -821,9 +838,15 @@ mod tests {
 
     #[test]
     fn servers_are_checked() {
-        assert_eq!(server("https://aks-abc.hcp.westeurope.azmk8s.io:443"), Ok("https://aks-abc.hcp.westeurope.azmk8s.io:443".into()));
+        assert_eq!(
+            server("https://aks-abc.hcp.westeurope.azmk8s.io:443"),
+            Ok("https://aks-abc.hcp.westeurope.azmk8s.io:443".into())
+        );
         assert_eq!(server("https://EXAMPLE.com"), Ok("https://example.com:443".into()));
-        assert_eq!(server("https://example.com/k8s/clusters/c-1/"), Ok("https://example.com:443/k8s/clusters/c-1".into()));
+        assert_eq!(
+            server("https://example.com/k8s/clusters/c-1/"),
+            Ok("https://example.com:443/k8s/clusters/c-1".into())
+        );
         assert_eq!(server("http://example.com"), Err("not-https"));
         assert_eq!(server("https://user@example.com"), Err("bad-server"));
         assert_eq!(server("https://2130706433"), Err("unusual-address"));

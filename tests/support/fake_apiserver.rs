@@ -126,9 +126,8 @@ impl FakeApiServer {
                         let log = Arc::clone(&log);
                         async move { handle(request, &state, &log).await }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tls), service)
-                        .await;
+                    let _ =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
                 });
             }
         });
@@ -177,7 +176,11 @@ fn status(code: u16, reason: &str) -> Answer {
     )
 }
 
-async fn handle(request: Request<Incoming>, state: &Scenario, log: &Mutex<Vec<String>>) -> Result<Answer, std::io::Error> {
+async fn handle(
+    request: Request<Incoming>,
+    state: &Scenario,
+    log: &Mutex<Vec<String>>,
+) -> Result<Answer, std::io::Error> {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
@@ -238,7 +241,10 @@ async fn handle(request: Request<Incoming>, state: &Scenario, log: &Mutex<Vec<St
     if end < items.len() {
         metadata["continue"] = json!(end.to_string());
     }
-    Ok(json_response(StatusCode::OK, &json!({"apiVersion": api_version, "kind": kind, "metadata": metadata, "items": page})))
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"apiVersion": api_version, "kind": kind, "metadata": metadata, "items": page}),
+    ))
 }
 
 /// A body of spaces that goes on for `remaining` bytes.
@@ -279,7 +285,14 @@ pub fn ready_pod(namespace: &str, name: &str, app: &str) -> Value {
     })
 }
 
-pub fn waiting_pod(namespace: &str, name: &str, app: &str, reason: &str, restarts: i32, last: Option<(&str, i32)>) -> Value {
+pub fn waiting_pod(
+    namespace: &str,
+    name: &str,
+    app: &str,
+    reason: &str,
+    restarts: i32,
+    last: Option<(&str, i32)>,
+) -> Value {
     let mut status = json!({"name": app, "image": "registry.example.com/x:1", "imageID": "", "ready": false, "restartCount": restarts,
         "state": {"waiting": {"reason": reason, "message": "details"}}});
     if let Some((reason, code)) = last {
