@@ -394,7 +394,205 @@ fn mounts_secret_volume(pod: &Pod) -> bool {
     pod.spec.as_ref().and_then(|s| s.volumes.as_ref()).is_some_and(|volumes| {
         volumes.iter().any(|volume| {
             volume.csi.as_ref().is_some_and(|csi| csi.driver == "secrets-store.csi.k8s.io")
-                || volume.flex_volume.as_ref().is_some_and(|flex| flex.driver.contains("keyvault"))
+                || volume
+                    .flex_volume
+                    .as_ref()
+                    .is_some_and(|flex| flex.driver == "azure/kv" || flex.driver.contains("keyvault"))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn items<T: serde::de::DeserializeOwned>(values: Vec<Value>) -> Result<Vec<T>, crate::cluster::Problem> {
+        Ok(values.into_iter().map(|v| serde_json::from_value(v).expect("valid object")).collect())
+    }
+
+    fn pod(namespace: &str, name: &str, app: &str, ready: bool, extra: Value) -> Value {
+        let mut pod = json!({
+            "metadata": {"name": name, "namespace": namespace, "labels": {"app": app}},
+            "spec": {"containers": [{"name": app}], "nodeName": "node-1"},
+            "status": {"conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]}
+        });
+        if let (Some(spec), Some(extra)) = (pod["spec"].as_object_mut(), extra.as_object()) {
+            for (key, value) in extra {
+                spec.insert(key.clone(), value.clone());
+            }
+        }
+        pod
+    }
+
+    fn snapshot(pods: Vec<Value>, others: Value) -> Snapshot {
+        let list = |key: &str| others.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+        Snapshot {
+            pods: items(pods),
+            deployments: items(list("deployments")),
+            daemonsets: items(list("daemonsets")),
+            services: items(list("services")),
+            ingresses: items(list("ingresses")),
+            nodes: items(list("nodes")),
+            events: items(list("events")),
+            namespaces: items(list("namespaces")),
+            rolebindings: items(list("rolebindings")),
+            network_policies: items(list("networkpolicies")),
+        }
+    }
+
+    fn check(check: Check, names: &[&str], snapshot: &Snapshot, expected: bool) {
+        let expectation = Expectation {
+            challenge: 1,
+            name: "x".into(),
+            check,
+            names: names.iter().map(|n| n.to_string()).collect(),
+            help: None,
+        };
+        let (passed, detail) = evaluate(&expectation, snapshot);
+        assert_eq!(passed, expected, "{check:?}: {detail}");
+    }
+
+    #[test]
+    fn workload_names_match_common_spellings() {
+        assert!(names_workload("poi", "poi"));
+        assert!(names_workload("poi-deploy", "poi"));
+        assert!(names_workload("api-poi", "poi"));
+        assert!(names_workload("tripinsights-poi-v2", "poi"));
+        assert!(!names_workload("poiy", "poi"));
+        assert!(!names_workload("trips", "tripviewer"));
+        assert!(!names_workload("userprofile", "user-java"));
+    }
+
+    #[test]
+    fn secret_volumes_count_csi_and_flexvolume_only() {
+        let csi = json!({"volumes": [{"name": "kv", "csi": {"driver": "secrets-store.csi.k8s.io"}}]});
+        let flex = json!({"volumes": [{"name": "kv", "flexVolume": {"driver": "azure/kv"}}]});
+        let empty = json!({"volumes": [{"name": "tmp", "emptyDir": {}}]});
+        let with = |extra: Value| snapshot(vec![pod("api", "poi-1", "poi", true, extra)], json!({}));
+        check(Check::SecretVolume, &["poi"], &with(csi), true);
+        check(Check::SecretVolume, &["poi"], &with(flex), true);
+        check(Check::SecretVolume, &["poi"], &with(empty), false);
+        check(Check::SecretVolume, &["poi"], &snapshot(vec![], json!({})), false);
+    }
+
+    #[test]
+    fn network_policies_must_select_every_app_pod() {
+        let pods = vec![
+            pod("api", "poi-1", "poi", true, json!({})),
+            pod("web", "tripviewer-1", "tripviewer", true, json!({})),
+        ];
+        let selects_poi = json!({"metadata": {"name": "p", "namespace": "api"}, "spec": {"podSelector": {"matchLabels": {"app": "poi"}}}});
+        let all_in_web = json!({"metadata": {"name": "d", "namespace": "web"}, "spec": {"podSelector": {}}});
+        check(
+            Check::NetworkPolicies,
+            &["poi", "tripviewer"],
+            &snapshot(pods.clone(), json!({"networkpolicies": [selects_poi.clone()]})),
+            false,
+        );
+        check(
+            Check::NetworkPolicies,
+            &["poi", "tripviewer"],
+            &snapshot(pods, json!({"networkpolicies": [selects_poi, all_in_web]})),
+            true,
+        );
+    }
+
+    #[test]
+    fn a_windows_node_must_be_ready_and_run_a_ready_pod() {
+        let node = |ready: &str| {
+            json!({"metadata": {"name": "win-1", "labels": {"kubernetes.io/os": "windows"}},
+                                        "status": {"conditions": [{"type": "Ready", "status": ready}]}})
+        };
+        let on_windows = pod("web", "iis-1", "iis", true, json!({"nodeName": "win-1"}));
+        check(Check::WindowsNode, &[], &snapshot(vec![on_windows.clone()], json!({"nodes": [node("True")]})), true);
+        check(Check::WindowsNode, &[], &snapshot(vec![on_windows], json!({"nodes": [node("False")]})), false);
+        check(Check::WindowsNode, &[], &snapshot(vec![], json!({"nodes": [node("True")]})), false);
+    }
+
+    #[test]
+    fn a_mesh_needs_a_control_plane_and_sidecars() {
+        let control = pod("linkerd", "linkerd-destination-abc", "linkerd", true, json!({}));
+        let sidecar = json!({"containers": [{"name": "poi"}, {"name": "linkerd-proxy"}]});
+        let meshed = pod("api", "poi-1", "poi", true, sidecar);
+        let bare = pod("api", "poi-2", "poi", true, json!({}));
+        check(Check::Mesh, &["poi"], &snapshot(vec![control.clone(), meshed.clone()], json!({})), true);
+        check(Check::Mesh, &["poi"], &snapshot(vec![control, meshed.clone(), bare], json!({})), false);
+        check(Check::Mesh, &["poi"], &snapshot(vec![meshed], json!({})), false);
+    }
+
+    #[test]
+    fn monitoring_is_prometheus_and_grafana_or_an_agent() {
+        let prometheus = pod("monitoring", "prometheus-server-1", "prometheus", true, json!({}));
+        let grafana = pod("monitoring", "grafana-1", "grafana", true, json!({}));
+        let agent = json!({"metadata": {"name": "ama-logs", "namespace": "kube-system"},
+                           "spec": {"selector": {}, "template": {}},
+                           "status": {"numberReady": 2, "currentNumberScheduled": 2, "desiredNumberScheduled": 2, "numberMisscheduled": 0}});
+        let names = ["ama-logs", "omsagent"];
+        check(Check::Monitoring, &names, &snapshot(vec![prometheus.clone(), grafana], json!({})), true);
+        check(Check::Monitoring, &names, &snapshot(vec![prometheus], json!({})), false);
+        check(Check::Monitoring, &names, &snapshot(vec![], json!({"daemonsets": [agent]})), true);
+    }
+
+    #[test]
+    fn an_ingress_counts_only_with_an_address_and_ready_backends() {
+        let ingress = |address: bool| {
+            let mut ingress = json!({"metadata": {"name": "web", "namespace": "web"},
+                "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": "tripviewer", "port": {"number": 80}}}}]}}]}});
+            if address {
+                ingress["status"] = json!({"loadBalancer": {"ingress": [{"ip": "20.1.2.3"}]}});
+            }
+            ingress
+        };
+        let service = json!({"metadata": {"name": "tripviewer", "namespace": "web"}, "spec": {"selector": {"app": "tripviewer"}}});
+        let ready = pod("web", "tripviewer-1", "tripviewer", true, json!({}));
+        let not_ready = pod("web", "tripviewer-1", "tripviewer", false, json!({}));
+        check(
+            Check::IngressRouted,
+            &[],
+            &snapshot(vec![ready.clone()], json!({"ingresses": [ingress(true)], "services": [service.clone()]})),
+            true,
+        );
+        check(
+            Check::IngressRouted,
+            &[],
+            &snapshot(vec![ready], json!({"ingresses": [ingress(false)], "services": [service.clone()]})),
+            false,
+        );
+        check(
+            Check::IngressRouted,
+            &[],
+            &snapshot(vec![not_ready], json!({"ingresses": [ingress(true)], "services": [service]})),
+            false,
+        );
+    }
+
+    #[test]
+    fn a_kind_that_could_not_be_listed_fails_with_the_reason() {
+        let mut forbidden = snapshot(vec![], json!({}));
+        forbidden.rolebindings = Err(crate::cluster::Problem::Forbidden);
+        let expectation = Expectation {
+            challenge: 3,
+            name: "x".into(),
+            check: Check::Rolebindings,
+            names: vec!["api".into()],
+            help: None,
+        };
+        let (passed, detail) = evaluate(&expectation, &forbidden);
+        assert!(!passed);
+        assert!(detail.contains("403"), "{detail}");
+    }
+
+    #[test]
+    fn the_shipped_checks_toml_loads() {
+        let expectations = Expectations::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/guide"))).expect("loads");
+        for challenge in 2..=8 {
+            assert!(
+                expectations.list.iter().any(|e| e.challenge == challenge),
+                "challenge {challenge} has no expectation"
+            );
+        }
+    }
 }
