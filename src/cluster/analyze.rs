@@ -26,6 +26,9 @@ pub struct Snapshot {
     pub namespaces: Result<Vec<Namespace>, Problem>,
     pub rolebindings: Result<Vec<RoleBinding>, Problem>,
     pub network_policies: Result<Vec<NetworkPolicy>, Problem>,
+    /// Istio PeerAuthentications as JSON; `NotFound` when Istio is not installed, which is
+    /// normal and not reported.
+    pub peer_authentications: Result<Vec<serde_json::Value>, Problem>,
 }
 
 /// Restarts above this count are worth a warning even when the pod runs now.

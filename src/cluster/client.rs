@@ -198,7 +198,34 @@ impl ClusterClient {
     where
         K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
     {
-        let api: Api<K> = Api::all(self.client.clone());
+        self.pages(Api::all(self.client.clone())).await
+    }
+
+    /// Lists a custom resource (e.g. Istio's PeerAuthentication) as JSON objects; a cluster
+    /// without its CRD answers `Problem::NotFound`.
+    pub async fn list_custom(
+        &self,
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+    ) -> Result<Vec<serde_json::Value>, Problem> {
+        let gvk = kube::core::GroupVersionKind::gvk(group, version, kind);
+        let resource = kube::core::ApiResource::from_gvk_with_plural(&gvk, plural);
+        let api: Api<kube::core::DynamicObject> = Api::all_with(self.client.clone(), &resource);
+        let objects = self.pages(api).await?;
+        objects
+            .into_iter()
+            .map(|object| {
+                serde_json::to_value(object).map_err(|_| Problem::Unreachable("an object could not be read".into()))
+            })
+            .collect()
+    }
+
+    async fn pages<K>(&self, api: Api<K>) -> Result<Vec<K>, Problem>
+    where
+        K: Clone + DeserializeOwned + std::fmt::Debug,
+    {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..self.limits.max_pages {

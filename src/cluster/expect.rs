@@ -361,6 +361,32 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
                     missing.push(format!("{name} (no sidecar)"));
                 }
             }
+            let istio = control.metadata.name.as_deref().is_some_and(|n| n.starts_with("istiod"));
+            if istio && missing.is_empty() {
+                let namespaces: std::collections::BTreeSet<String> = names
+                    .iter()
+                    .flat_map(|name| pods.iter().filter(|pod| pod_of(pod, name)))
+                    .filter_map(|pod| pod.metadata.namespace.clone())
+                    .collect();
+                let Ok(peers) = &snapshot.peer_authentications else {
+                    return (false, "Istio runs but no PeerAuthentication sets mTLS to STRICT".into());
+                };
+                // A PeerAuthentication without a selector covers its namespace; in
+                // istio-system it covers the whole mesh.
+                let strict = |namespace: &str| {
+                    peers.iter().any(|peer| {
+                        peer["metadata"]["namespace"].as_str() == Some(namespace)
+                            && peer["spec"]["mtls"]["mode"].as_str() == Some("STRICT")
+                            && peer["spec"]["selector"].is_null()
+                    })
+                };
+                let mesh_wide = strict("istio-system");
+                let loose: Vec<String> =
+                    namespaces.into_iter().filter(|namespace| !mesh_wide && !strict(namespace)).collect();
+                if !loose.is_empty() {
+                    return (false, format!("Istio mTLS is not STRICT in: {}", loose.join(", ")));
+                }
+            }
             verdict(
                 missing,
                 format!("control plane {} ready and every app pod has a sidecar", name_of(&control.metadata)),
@@ -439,6 +465,7 @@ mod tests {
             namespaces: items(list("namespaces")),
             rolebindings: items(list("rolebindings")),
             network_policies: items(list("networkpolicies")),
+            peer_authentications: Ok(list("peerauthentications")),
         }
     }
 
@@ -520,6 +547,34 @@ mod tests {
         check(Check::Mesh, &["poi"], &snapshot(vec![control.clone(), meshed.clone()], json!({})), true);
         check(Check::Mesh, &["poi"], &snapshot(vec![control, meshed.clone(), bare], json!({})), false);
         check(Check::Mesh, &["poi"], &snapshot(vec![meshed], json!({})), false);
+    }
+
+    #[test]
+    fn istio_needs_strict_mtls_where_it_runs() {
+        let control = pod("istio-system", "istiod-abc", "istiod", true, json!({}));
+        let meshed =
+            pod("api", "poi-1", "poi", true, json!({"containers": [{"name": "poi"}, {"name": "istio-proxy"}]}));
+        let strict = |namespace: &str, mode: &str| json!({"metadata": {"name": "default", "namespace": namespace}, "spec": {"mtls": {"mode": mode}}});
+        let pods = vec![control, meshed];
+        check(Check::Mesh, &["poi"], &snapshot(pods.clone(), json!({})), false);
+        check(
+            Check::Mesh,
+            &["poi"],
+            &snapshot(pods.clone(), json!({"peerauthentications": [strict("api", "PERMISSIVE")]})),
+            false,
+        );
+        check(
+            Check::Mesh,
+            &["poi"],
+            &snapshot(pods.clone(), json!({"peerauthentications": [strict("api", "STRICT")]})),
+            true,
+        );
+        check(
+            Check::Mesh,
+            &["poi"],
+            &snapshot(pods, json!({"peerauthentications": [strict("istio-system", "STRICT")]})),
+            true,
+        );
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub async fn check(
 
 /// Lists every kind the analyzers use, concurrently, each within the check's deadline.
 pub async fn fetch(client: &ClusterClient, deadline: Instant) -> Snapshot {
-    let (pods, deployments, daemonsets, services, ingresses, nodes, events, namespaces, rolebindings, policies) = tokio::join!(
+    let (pods, deployments, daemonsets, services, ingresses, nodes, events, namespaces, rolebindings, policies, peers) = tokio::join!(
         within(deadline, client.list::<Pod>()),
         within(deadline, client.list::<Deployment>()),
         within(deadline, client.list::<DaemonSet>()),
@@ -187,6 +187,10 @@ pub async fn fetch(client: &ClusterClient, deadline: Instant) -> Snapshot {
         within(deadline, client.list::<Namespace>()),
         within(deadline, client.list::<RoleBinding>()),
         within(deadline, client.list::<NetworkPolicy>()),
+        within(
+            deadline,
+            client.list_custom("security.istio.io", "v1beta1", "PeerAuthentication", "peerauthentications")
+        ),
     );
     Snapshot {
         pods,
@@ -199,6 +203,7 @@ pub async fn fetch(client: &ClusterClient, deadline: Instant) -> Snapshot {
         namespaces,
         rolebindings,
         network_policies: policies,
+        peer_authentications: peers,
     }
 }
 
