@@ -375,3 +375,30 @@ async fn other_commands_answer_while_a_check_hangs() {
     let report = check.await.expect("joined").expect("report");
     assert_eq!(finding_for(&report, "Pod").code, "list-timeout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_kubeconfig_builds_a_client() {
+    use base64::Engine as _;
+    let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert =
+        rcgen::CertificateParams::new(vec!["team".to_string()]).expect("params").self_signed(&key).expect("cert");
+    let server = FakeApiServer::start(Scenario::empty()).await;
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://{}\n    certificate-authority-data: {}\nusers:\n- name: c\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: c\n    namespace: api\n",
+        server.addr,
+        b64(&server.ca_pem),
+        b64(&cert.pem()),
+        b64(&key.serialize_pem())
+    );
+    let policy = AddressPolicy { allow_private: true };
+    let sanitized = cluster::sanitize(kubeconfig.as_bytes(), &policy).expect("accepted");
+    assert_eq!(sanitized.credentials.kind(), "client certificate");
+    assert_eq!(sanitized.namespace.as_deref(), Some("api"));
+    let debug = format!("{sanitized:?}");
+    assert!(!debug.contains("PRIVATE KEY"), "{debug}");
+    ClusterClient::new(&sanitized, policy, Limits::default(), Arc::new(SystemResolver)).expect("client builds");
+    // The stored form reads back with the same credentials.
+    let again = cluster::sanitize(sanitized.to_yaml().as_bytes(), &policy).expect("stored form accepted");
+    assert_eq!(again.credentials.kind(), "client certificate");
+}
