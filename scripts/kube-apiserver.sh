@@ -23,13 +23,15 @@ PORT=${HACKCOACH_KUBE_PORT:-16443}
 ETCD_PORT=${HACKCOACH_ETCD_PORT:-12379}
 ETCD_PEER_PORT=${HACKCOACH_ETCD_PEER_PORT:-12380}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# Bumped whenever the build changes, so a cached binary from an older recipe is not reused.
+BUILD_REV=2
 SCENARIO=${HACKCOACH_SCENARIO:-$HERE/../tests/data/tripinsights-broken.yaml}
 
 log() { printf 'kube-apiserver.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 apiserver_binary() {
-    ls "$CACHE"/kube-apiserver-* 2>/dev/null | sort | tail -n 1
+    ls "$CACHE"/kube-apiserver-*-b"$BUILD_REV" 2>/dev/null | sort | tail -n 1
 }
 
 cmd_build() {
@@ -39,7 +41,10 @@ cmd_build() {
     fi
     mkdir -p "$CACHE"
     command -v go >/dev/null && command -v rsync >/dev/null && command -v make >/dev/null ||
-        die "install the build tools first: apt-get install -y golang-go rsync make"
+        die "install the build tools first: apt-get install -y golang-go rsync make dpkg-dev golang-github-modern-go-reflect2-dev"
+    local reflect2=/usr/share/gocode/src/github.com/modern-go/reflect2
+    [ -f "$reflect2/go_above_118.go" ] ||
+        die "install reflect2 1.0.2 first: apt-get install -y golang-github-modern-go-reflect2-dev"
 
     # The machine lists no deb-src entries. Derive one from its own Debian source (same URIs
     # and key) into a private apt directory so the machine's own lists stay untouched.
@@ -66,13 +71,17 @@ SRC
     local dsc
     dsc=$(ls "$work"/kubernetes_*.dsc | head -n 1)
     (cd "$work" && dpkg-source --no-check -x "$dsc" tree >/dev/null)
+    # Kubernetes 1.20 vendors reflect2 1.0.1, whose map iteration crashes under Go 1.18 and
+    # later ("unexpected fault address" in mapiterinit, seen here mid-request). Debian's
+    # reflect2 1.0.2 is API-compatible and fixes it; vendor/modules.txt keeps its line.
+    rsync -a --delete --exclude go.mod --exclude '*_test.go' "$reflect2/" "$work/tree/vendor/github.com/modern-go/reflect2/"
     log "building kube-apiserver (about 10 minutes on 2 cores)"
     (cd "$work/tree" && CGO_ENABLED=0 make WHAT=cmd/kube-apiserver)
     local version
     version=$(basename "$dsc" .dsc | sed 's/^kubernetes_//; s/.*really//; s/+.*//; s/-.*//')
-    install -m 0755 "$work/tree/_output/bin/kube-apiserver" "$CACHE/kube-apiserver-$version"
+    install -m 0755 "$work/tree/_output/bin/kube-apiserver" "$CACHE/kube-apiserver-$version-b$BUILD_REV"
     rm -rf "$work"
-    log "cached $CACHE/kube-apiserver-$version"
+    log "cached $CACHE/kube-apiserver-$version-b$BUILD_REV"
 }
 
 cmd_start() {
@@ -184,7 +193,7 @@ cmd_load() {
     local now
     now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     sed "s/@NOW@/$now/g" "$SCENARIO" | kubectl apply -f - >/dev/null
-    local subresource=yes
+    local subresource=${HACKCOACH_KUBECTL_SUBRESOURCE:-yes}
     kubectl patch --help 2>/dev/null | grep -q -- '--subresource' || subresource=no
     local kind namespace name status
     while read -r kind namespace name status; do

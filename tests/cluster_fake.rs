@@ -402,3 +402,41 @@ async fn a_client_certificate_kubeconfig_builds_a_client() {
     let again = cluster::sanitize(sanitized.to_yaml().as_bytes(), &policy).expect("stored form accepted");
     assert_eq!(again.credentials.kind(), "client certificate");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_check_prints_the_design_json_and_needs_allow_private_for_loopback() {
+    let server = FakeApiServer::start(broken_tripinsights()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("kubeconfig");
+    std::fs::write(&file, server.kubeconfig()).expect("write kubeconfig");
+    let run = |extra: &'static [&'static str]| {
+        let file = file.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_hackcoach"))
+                .args(["--guide", concat!(env!("CARGO_MANIFEST_DIR"), "/guide"), "check", "--json"])
+                .args(extra)
+                .arg("--kubeconfig")
+                .arg(&file)
+                .output()
+                .await
+                .expect("run hackcoach check")
+        }
+    };
+    let refused = run(&[]).await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("server-address-not-public"));
+    assert!(server.requests().is_empty(), "a refused check sent requests: {:?}", server.requests());
+    let output = run(&["--allow-private", "--challenge", "2"]).await;
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let object = |value: &serde_json::Value| value.as_object().map(|o| o.keys().cloned().collect::<BTreeSet<_>>());
+    let keys = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>());
+    assert_eq!(object(&json), keys(&["findings", "challenge"]));
+    assert_eq!(
+        object(&json["findings"][0]),
+        keys(&["severity", "code", "kind", "namespace", "name", "message", "kubectl", "help"])
+    );
+    assert_eq!(object(&json["challenge"]), keys(&["number", "expectations"]));
+    assert_eq!(object(&json["challenge"]["expectations"][0]), keys(&["name", "passed", "detail"]));
+    assert_eq!(json["findings"][0]["severity"], "error");
+}
