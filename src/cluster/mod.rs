@@ -339,3 +339,145 @@ EOF
 ```
 
 Then attach `hackcoach.kubeconfig` to `/cluster connect`. The bot keeps only the server, the CA data and the token, encrypted; `/cluster forget` deletes them. It refuses exec/kubelogin and auth-provider entries, file paths, proxies, impersonation, insecure TLS, and credentials that can write or read Secrets."#;
+
+/// At most this many findings are listed in a reply; the rest are counted.
+const MAX_REPLY_FINDINGS: usize = 25;
+
+/// A report as a `Reply` for `/cluster check`: findings worst first, each with its kubectl
+/// command and help, buttons for the playbooks and guide sections that help, and the
+/// challenge's expectations as a field.
+pub fn report_reply(report: &Report) -> crate::reply::Reply {
+    use crate::reply::{Action, ButtonStyle, Reply, Tone};
+    let errors = report.findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = report.findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    let title = match (errors, warnings) {
+        (0, 0) => "Cluster check: no problems found".to_string(),
+        _ => format!("Cluster check: {errors} errors, {warnings} warnings"),
+    };
+    let mut body = String::new();
+    for finding in report.findings.iter().take(MAX_REPLY_FINDINGS) {
+        let mark = match finding.severity {
+            Severity::Error => "🔴",
+            Severity::Warning => "🟠",
+            Severity::Info => "ℹ️",
+        };
+        let object = match &finding.namespace {
+            Some(namespace) => format!("{} `{namespace}/{}`", finding.kind, finding.name),
+            None if finding.name.is_empty() => finding.kind.clone(),
+            None => format!("{} `{}`", finding.kind, finding.name),
+        };
+        body.push_str(&format!(
+            "{mark} {object}: {}\n`{}` · help: `{}`\n\n",
+            finding.message.replace('`', "'"),
+            finding.kubectl,
+            finding.help
+        ));
+    }
+    if report.findings.len() > MAX_REPLY_FINDINGS {
+        body.push_str(&format!(
+            "…and {} more (run `hackcoach check` for all).\n",
+            report.findings.len() - MAX_REPLY_FINDINGS
+        ));
+    }
+    if report.findings.is_empty() {
+        body.push_str("Nothing looks broken in what this credential can see.\n");
+    }
+    let tone = if errors > 0 { Tone::Warning } else { Tone::Success };
+    let mut reply = Reply::new(title, body.trim_end().to_string()).with_tone(tone);
+    if let Some(challenge) = &report.challenge {
+        let lines: Vec<String> = challenge
+            .expectations
+            .iter()
+            .map(|e| format!("{} {}: {}", if e.passed { "✅" } else { "❌" }, e.name, e.detail))
+            .collect();
+        let value = if lines.is_empty() { "No expectations for this challenge.".to_string() } else { lines.join("\n") };
+        reply = reply.with_field(format!("Challenge {}", challenge.number), value, false);
+    }
+    let mut helps: Vec<&str> = Vec::new();
+    for finding in report.findings.iter().filter(|f| f.severity != Severity::Info) {
+        if !helps.contains(&finding.help.as_str()) && helps.len() < 5 {
+            helps.push(&finding.help);
+        }
+    }
+    for help in helps {
+        // Guide section ids have a `/` or start with `challenge-`; the rest are playbooks.
+        let action = if help.contains('/') || help.starts_with("challenge-") || help == "general-troubleshooting-tips" {
+            Action::Show(help.to_string())
+        } else {
+            Action::Playbook(help.to_string())
+        };
+        reply = reply.with_button(help, action, ButtonStyle::Secondary);
+    }
+    reply
+}
+
+/// What `/cluster connect` says it accepted: never the token or key, only their kind.
+pub fn accepted_summary(kubeconfig: &SanitizedKubeconfig) -> String {
+    let namespace = kubeconfig.namespace.as_deref().map(|ns| format!(", namespace `{ns}`")).unwrap_or_default();
+    let ca = if kubeconfig.ca_pem.is_some() { "its own certificate authority" } else { "the public web roots" };
+    format!(
+        "Accepted: server `{}`, {} credential{namespace}, TLS verified against {ca}. It is read-only and stored encrypted; `/cluster forget` deletes it.",
+        kubeconfig.server,
+        kubeconfig.credentials.kind()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity, code: &'static str, help: &str) -> Finding {
+        Finding {
+            severity,
+            code,
+            kind: "Pod".into(),
+            namespace: Some("api".into()),
+            name: "poi-1".into(),
+            message: "Container poi keeps crashing.".into(),
+            kubectl: "kubectl logs poi-1 -n api --previous".into(),
+            help: help.into(),
+        }
+    }
+
+    #[test]
+    fn a_report_becomes_a_reply_with_help_buttons_and_the_challenge() {
+        let report = Report {
+            findings: vec![
+                finding(Severity::Error, "pod-crashloop", "crashloopbackoff"),
+                finding(Severity::Warning, "ingress-no-class", "challenge-4/ingress"),
+                finding(Severity::Info, "event-warning", "key-vault-volume"),
+            ],
+            challenge: Some(ChallengeReport {
+                number: 4,
+                expectations: vec![Outcome {
+                    name: "Ingress".into(),
+                    passed: false,
+                    detail: "no ingress found".into(),
+                }],
+            }),
+        };
+        let reply = report_reply(&report);
+        assert_eq!(reply.title.as_deref(), Some("Cluster check: 1 errors, 1 warnings"));
+        assert!(reply.body.contains("Pod `api/poi-1`: Container poi keeps crashing."), "{}", reply.body);
+        assert!(reply.body.contains("`kubectl logs poi-1 -n api --previous` · help: `crashloopbackoff`"));
+        assert_eq!(reply.fields[0].name, "Challenge 4");
+        assert!(reply.fields[0].value.contains("❌ Ingress: no ingress found"));
+        let actions: Vec<_> = reply.buttons.iter().map(|b| b.action.clone()).collect();
+        assert_eq!(
+            actions,
+            [
+                crate::reply::Action::Playbook("crashloopbackoff".into()),
+                crate::reply::Action::Show("challenge-4/ingress".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn the_summary_never_shows_the_credential() {
+        let text = "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://example.com\nusers:\n- name: c\n  user:\n    token: very-secret-token\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: c\n";
+        let kubeconfig = sanitize(text.as_bytes(), &AddressPolicy::default()).expect("accepted");
+        let summary = accepted_summary(&kubeconfig);
+        assert!(summary.contains("https://example.com:443") && summary.contains("token credential"), "{summary}");
+        assert!(!summary.contains("very-secret-token"));
+    }
+}
