@@ -88,6 +88,8 @@ pub struct ClusterConfig {
     pub max_response_mib: usize,
     /// Objects per list page.
     pub page_size: u32,
+    /// Cluster checks that may run at once; more wait for a free slot.
+    pub max_concurrent_checks: usize,
     /// Key file sealing stored kubeconfigs; empty means `kubeconfig.key` beside the database.
     /// `HACKCOACH_KEY` (64 hex characters) takes precedence.
     pub key_file: String,
@@ -102,6 +104,7 @@ impl Default for ClusterConfig {
             deadline_secs: 30,
             max_response_mib: 16,
             page_size: 500,
+            max_concurrent_checks: 8,
             key_file: String::new(),
         }
     }
@@ -175,6 +178,7 @@ impl Config {
         anyhow::ensure!(self.cluster.deadline_secs >= 1, "cluster.deadline_secs must be at least 1");
         anyhow::ensure!(self.cluster.max_response_mib >= 1, "cluster.max_response_mib must be at least 1");
         anyhow::ensure!((1..=5000).contains(&self.cluster.page_size), "cluster.page_size must be 1 to 5000");
+        anyhow::ensure!(self.cluster.max_concurrent_checks >= 1, "cluster.max_concurrent_checks must be at least 1");
         Ok(())
     }
 

@@ -99,6 +99,23 @@ impl CheckOptions {
     }
 }
 
+/// A bound on cluster checks running at once, shared by every team.
+#[derive(Debug, Clone)]
+pub struct CheckSlots {
+    semaphore: Arc<tokio::sync::Semaphore>,
+}
+
+impl CheckSlots {
+    pub fn new(slots: usize) -> CheckSlots {
+        CheckSlots { semaphore: Arc::new(tokio::sync::Semaphore::new(slots.max(1))) }
+    }
+
+    /// Waits up to `wait` for a free slot; `None` means every slot stayed busy.
+    pub async fn acquire(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, Arc::clone(&self.semaphore).acquire_owned()).await.ok()?.ok()
+    }
+}
+
 /// Reads a kubeconfig file, never more than one byte past the size cap.
 pub fn read_kubeconfig(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
@@ -470,6 +487,17 @@ mod tests {
                 crate::reply::Action::Show("challenge-4/ingress".into())
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn check_slots_bound_concurrent_checks() {
+        let wait = Duration::from_millis(50);
+        let slots = CheckSlots::new(2);
+        let first = slots.acquire(wait).await.expect("slot 1");
+        let _second = slots.acquire(wait).await.expect("slot 2");
+        assert!(slots.acquire(wait).await.is_none(), "a third check waits");
+        drop(first);
+        assert!(slots.acquire(wait).await.is_some(), "a freed slot is reused");
     }
 
     #[test]
