@@ -95,6 +95,20 @@ impl KubeconfigKey {
     }
 }
 
+/// Where the key file lives: `key_file` when set, else `kubeconfig.key` beside the
+/// database (`database` is a path or a `sqlite:` URL, as in the config).
+pub fn key_path(key_file: &str, database: &str) -> PathBuf {
+    if !key_file.trim().is_empty() {
+        return PathBuf::from(key_file);
+    }
+    let path = database.strip_prefix("sqlite://").or_else(|| database.strip_prefix("sqlite:")).unwrap_or(database);
+    let path = path.split('?').next().unwrap_or(path);
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join("kubeconfig.key"),
+        _ => PathBuf::from("kubeconfig.key"),
+    }
+}
+
 /// `hackcoach-kubeconfig-v1` ‖ guild id ‖ channel id, big-endian.
 fn associated_data(guild_id: u64, channel_id: u64) -> Vec<u8> {
     let mut aad = b"hackcoach-kubeconfig-v1".to_vec();
@@ -166,6 +180,18 @@ mod tests {
         tampered[last] ^= 1;
         assert!(key().open(1, 2, &tampered).is_err(), "tampered");
         assert!(!record.windows(14).any(|w| w == b"apiVersion: v1"), "plaintext visible");
+    }
+
+    #[test]
+    fn the_key_file_sits_beside_the_database() {
+        let check = |key_file: &str, database: &str, expected: &str| {
+            assert_eq!(key_path(key_file, database), PathBuf::from(expected), "{key_file:?} {database:?}");
+        };
+        check("", "data/hackcoach.db", "data/kubeconfig.key");
+        check("", "sqlite://data/hackcoach.db?mode=rwc", "data/kubeconfig.key");
+        check("", "sqlite:/var/lib/hackcoach/db.sqlite", "/var/lib/hackcoach/kubeconfig.key");
+        check("", "hackcoach.db", "kubeconfig.key");
+        check("/etc/hackcoach/key", "data/hackcoach.db", "/etc/hackcoach/key");
     }
 
     #[test]
