@@ -96,6 +96,9 @@ pub struct AskArgs {
     pub json: bool,
     #[command(flatten)]
     pub person: PersonArgs,
+    /// Pass a file as an attachment option, e.g. `kubeconfig=team.yaml` for /cluster connect.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub attach: Vec<String>,
     /// The slash command, e.g. "/hint challenge 4 ingress".
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
@@ -154,13 +157,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {
     let text = args.command.join(" ");
-    let command = match parse_slash(&text) {
+    let mut command = match parse_slash(&text) {
         Ok(command) => command,
         Err(sentence) => {
             eprintln!("{sentence}");
             return Ok(2);
         }
     };
+    for attachment in &args.attach {
+        let Some((name, file)) = attachment.split_once('=') else {
+            eprintln!("--attach takes NAME=FILE, for example --attach kubeconfig=team.yaml");
+            return Ok(2);
+        };
+        match (&mut command, name) {
+            (commands::Command::ClusterConnect { kubeconfig }, "kubeconfig") => {
+                let bytes = crate::cluster::read_kubeconfig(std::path::Path::new(file))
+                    .with_context(|| format!("reading attachment {file}"))?;
+                *kubeconfig = Some(crate::cluster::Upload::new(bytes));
+            }
+            _ => {
+                eprintln!(
+                    "This command takes no attachment named `{name}` (only /cluster connect takes `kubeconfig`)."
+                );
+                return Ok(2);
+            }
+        }
+    }
     let app = App::open(config).await?;
     let reply = commands::execute(&app, &invocation(&args.person), command).await;
     let mut out = std::io::stdout().lock();

@@ -99,6 +99,23 @@ impl CheckOptions {
     }
 }
 
+/// A kubeconfig file as uploaded: bytes that are never shown (Debug prints the size only)
+/// and are wiped when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Upload(pub zeroize::Zeroizing<Vec<u8>>);
+
+impl Upload {
+    pub fn new(bytes: Vec<u8>) -> Upload {
+        Upload(zeroize::Zeroizing::new(bytes))
+    }
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Upload({} bytes)", self.0.len())
+    }
+}
+
 /// A bound on cluster checks running at once, shared by every team.
 #[derive(Debug, Clone)]
 pub struct CheckSlots {
