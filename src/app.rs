@@ -72,11 +72,22 @@ pub struct App {
     pub config: Config,
     knowledge: RwLock<Arc<Knowledge>>,
     store: Option<Store>,
+    /// The key sealing stored kubeconfigs, loaded (or created) on first use.
+    kubeconfig_key: tokio::sync::OnceCell<crate::cluster::crypto::KubeconfigKey>,
+    /// The bound on cluster checks running at once.
+    pub check_slots: crate::cluster::CheckSlots,
 }
 
 impl App {
     pub fn new(config: Config, knowledge: Knowledge) -> App {
-        App { config, knowledge: RwLock::new(Arc::new(knowledge)), store: None }
+        let check_slots = crate::cluster::CheckSlots::new(config.cluster.max_concurrent_checks);
+        App {
+            config,
+            knowledge: RwLock::new(Arc::new(knowledge)),
+            store: None,
+            kubeconfig_key: tokio::sync::OnceCell::new(),
+            check_slots,
+        }
     }
 
     /// The app with a progress store.
@@ -90,6 +101,23 @@ impl App {
         let knowledge = Knowledge::load(&config)?;
         let store = Store::open(&config.database_url()).await?;
         Ok(App::with_store(config, knowledge, store))
+    }
+
+    /// The key sealing stored kubeconfigs: `HACKCOACH_KEY`, else the key file (by default
+    /// `kubeconfig.key` beside the database), created with mode 0600 when absent.
+    pub async fn kubeconfig_key(&self) -> anyhow::Result<&crate::cluster::crypto::KubeconfigKey> {
+        use crate::cluster::crypto::{KEY_ENV, KeySource, KubeconfigKey, key_path};
+        self.kubeconfig_key
+            .get_or_try_init(|| async {
+                let env = std::env::var(KEY_ENV).ok();
+                let path = key_path(&self.config.cluster.key_file, &self.config.database);
+                let (key, source) = KubeconfigKey::load_or_create(env.as_deref(), &path)?;
+                if let KeySource::Created(path) = source {
+                    tracing::info!(path = %path.display(), "created the kubeconfig key file (mode 0600)");
+                }
+                Ok::<_, anyhow::Error>(key)
+            })
+            .await
     }
 
     /// The progress store; an internal error when the app was built without one.

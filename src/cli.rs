@@ -44,6 +44,8 @@ pub enum CliCommand {
     Console(PersonArgs),
     /// Print the ranked guide sections for queries.
     Search(SearchArgs),
+    /// Read-only cluster checks with a kubeconfig, under exactly the bot's policy.
+    Check(CheckArgs),
     /// Work with the guide.
     Guide {
         #[command(subcommand)]
@@ -107,6 +109,9 @@ pub struct AskArgs {
     pub json: bool,
     #[command(flatten)]
     pub person: PersonArgs,
+    /// Pass a file as an attachment option, e.g. `kubeconfig=team.yaml` for /cluster connect.
+    #[arg(long, value_name = "NAME=FILE")]
+    pub attach: Vec<String>,
     /// The slash command, e.g. "/hint challenge 4 ingress".
     #[arg(last = true, required = true, num_args = 1..)]
     pub command: Vec<String>,
@@ -140,6 +145,22 @@ pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
     }
 }
 
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The kubeconfig to check with (sanitized exactly as an upload is).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: PathBuf,
+    /// Also evaluate this challenge's expectations (guide/checks.toml).
+    #[arg(long, value_name = "N")]
+    pub challenge: Option<u32>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Allow a server on a loopback or private address (lifts only the address rule).
+    #[arg(long)]
+    pub allow_private: bool,
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -153,6 +174,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         CliCommand::Ask(args) => ask(config, args).await,
         CliCommand::Console(person) => console(config, person).await,
         CliCommand::Search(args) => search(config, args),
+        CliCommand::Check(args) => check(config, args).await,
         CliCommand::Guide { command: GuideCommand::Lint } => guide_lint(config),
         CliCommand::Export(args) => export(config, args).await,
         CliCommand::Run => serve(config).await,
@@ -214,13 +236,32 @@ fn application_commands(args: CommandsArgs) -> anyhow::Result<i32> {
 
 async fn ask(config: Config, args: AskArgs) -> anyhow::Result<i32> {
     let text = args.command.join(" ");
-    let command = match parse_slash(&text) {
+    let mut command = match parse_slash(&text) {
         Ok(command) => command,
         Err(sentence) => {
             eprintln!("{sentence}");
             return Ok(2);
         }
     };
+    for attachment in &args.attach {
+        let Some((name, file)) = attachment.split_once('=') else {
+            eprintln!("--attach takes NAME=FILE, for example --attach kubeconfig=team.yaml");
+            return Ok(2);
+        };
+        match (&mut command, name) {
+            (commands::Command::ClusterConnect { kubeconfig }, "kubeconfig") => {
+                let bytes = crate::cluster::read_kubeconfig(std::path::Path::new(file))
+                    .with_context(|| format!("reading attachment {file}"))?;
+                *kubeconfig = Some(crate::cluster::Upload::new(bytes));
+            }
+            _ => {
+                eprintln!(
+                    "This command takes no attachment named `{name}` (only /cluster connect takes `kubeconfig`)."
+                );
+                return Ok(2);
+            }
+        }
+    }
     let app = App::open(config).await?;
     let reply = commands::execute(&app, &invocation(&args.person), command).await;
     let mut out = std::io::stdout().lock();
@@ -415,6 +456,49 @@ fn search(config: Config, args: SearchArgs) -> anyhow::Result<i32> {
         }
     }
     out.flush()?;
+    Ok(0)
+}
+
+/// `check`: exit 0 with a report, 2 when the kubeconfig or credential is refused (reason on stderr).
+async fn check(config: Config, args: CheckArgs) -> anyhow::Result<i32> {
+    use crate::cluster::{self, CheckOptions, Expectations, SystemResolver};
+    let bytes = cluster::read_kubeconfig(&args.kubeconfig)
+        .with_context(|| format!("reading kubeconfig {}", args.kubeconfig.display()))?;
+    let mut options = CheckOptions::from_config(&config.cluster);
+    options.policy.allow_private |= args.allow_private;
+    let kubeconfig = match cluster::sanitize(&bytes, &options.policy) {
+        Ok(kubeconfig) => kubeconfig,
+        Err(refusal) => {
+            eprintln!("kubeconfig refused ({}): {refusal}", refusal.code);
+            return Ok(2);
+        }
+    };
+    drop(bytes);
+    let expectations = Expectations::load(&config.guide_dir)?;
+    let resolver = std::sync::Arc::new(SystemResolver);
+    let report = match cluster::check(
+        &kubeconfig,
+        &options,
+        resolver,
+        &expectations,
+        args.challenge,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(report) => report,
+        Err(refusal) => {
+            eprintln!("kubeconfig refused: {refusal}");
+            return Ok(2);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &report).context("writing the report")?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", cluster::report_text(&report))?;
+    }
     Ok(0)
 }
 

@@ -19,6 +19,7 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub hints: HintsConfig,
     pub lookup: LookupConfig,
+    pub cluster: ClusterConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -71,6 +72,44 @@ pub struct LookupConfig {
     pub min_score: f64,
 }
 
+/// Read-only cluster checks (DESIGN.md, Security).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// Allow API servers on loopback, private, link-local and other non-public addresses.
+    pub allow_private: bool,
+    /// Accept credentials that can write or read Secrets.
+    pub allow_privileged: bool,
+    /// Seconds one request may take, body included.
+    pub request_timeout_secs: u64,
+    /// Seconds one whole check may take.
+    pub deadline_secs: u64,
+    /// Largest API response accepted, in MiB.
+    pub max_response_mib: usize,
+    /// Objects per list page.
+    pub page_size: u32,
+    /// Cluster checks that may run at once; more wait for a free slot.
+    pub max_concurrent_checks: usize,
+    /// Key file sealing stored kubeconfigs; empty means `kubeconfig.key` beside the database.
+    /// `HACKCOACH_KEY` (64 hex characters) takes precedence.
+    pub key_file: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            allow_private: false,
+            allow_privileged: false,
+            request_timeout_secs: 10,
+            deadline_secs: 30,
+            max_response_mib: 16,
+            page_size: 500,
+            max_concurrent_checks: 8,
+            key_file: String::new(),
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -79,6 +118,7 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             hints: HintsConfig::default(),
             lookup: LookupConfig::default(),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -134,6 +174,11 @@ impl Config {
         anyhow::ensure!(self.lookup.confidence_ratio >= 1.0, "lookup.confidence_ratio must be at least 1.0");
         anyhow::ensure!((0.0..1.0).contains(&self.lookup.min_score), "lookup.min_score must be between 0 and 1");
         anyhow::ensure!(!self.database.trim().is_empty(), "database must not be empty");
+        anyhow::ensure!(self.cluster.request_timeout_secs >= 1, "cluster.request_timeout_secs must be at least 1");
+        anyhow::ensure!(self.cluster.deadline_secs >= 1, "cluster.deadline_secs must be at least 1");
+        anyhow::ensure!(self.cluster.max_response_mib >= 1, "cluster.max_response_mib must be at least 1");
+        anyhow::ensure!((1..=5000).contains(&self.cluster.page_size), "cluster.page_size must be 1 to 5000");
+        anyhow::ensure!(self.cluster.max_concurrent_checks >= 1, "cluster.max_concurrent_checks must be at least 1");
         Ok(())
     }
 

@@ -6,6 +6,8 @@
 pub mod app;
 /// The offline command line: `ask`, `console`, `search`, `guide lint`.
 pub mod cli;
+/// Read-only checks of a team's cluster: kubeconfig sanitizer, client, analyzers, storage crypto.
+pub mod cluster;
 /// The commands: `Invocation` + `Command` → `Reply`.
 pub mod commands;
 /// Settings from `config.toml`, every key optional, unknown keys refused.

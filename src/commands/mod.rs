@@ -7,6 +7,7 @@
 mod approve;
 mod board;
 mod challenge;
+mod cluster;
 mod help;
 mod hint;
 mod parse;
@@ -57,6 +58,12 @@ pub enum Command {
     Board,
     /// `/team name NEW`.
     TeamName { name: String },
+    /// `/cluster connect` with the kubeconfig attachment (`None`: show how to make one).
+    ClusterConnect { kubeconfig: Option<crate::cluster::Upload> },
+    /// `/cluster check [challenge]`.
+    ClusterCheck { challenge: Option<i64> },
+    /// `/cluster forget`.
+    ClusterForget,
     /// A button press, decoded from its custom id.
     Button(Action),
 }
@@ -74,6 +81,9 @@ impl Command {
             Command::Revoke { .. } => "revoke",
             Command::Board => "board",
             Command::TeamName { .. } => "team",
+            Command::ClusterConnect { .. } => "cluster connect",
+            Command::ClusterCheck { .. } => "cluster check",
+            Command::ClusterForget => "cluster forget",
             Command::Button(_) => "button",
         }
     }
@@ -108,6 +118,9 @@ async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Re
         }
         Command::Revoke { challenge, reason } => approve::revoke(app, invocation, challenge, reason.as_deref()).await,
         Command::Board => board::board(app, invocation).await,
+        Command::ClusterConnect { kubeconfig } => cluster::connect(app, invocation, kubeconfig).await,
+        Command::ClusterCheck { challenge } => cluster::check(app, invocation, challenge).await,
+        Command::ClusterForget => cluster::forget(app, invocation).await,
         Command::TeamName { name } => team::rename(app, invocation, &name).await,
         Command::Button(action) => button(app, invocation, action).await,
     }

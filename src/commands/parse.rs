@@ -43,6 +43,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         coach_only: false,
     },
     CommandSpec {
+        name: "cluster",
+        description: "Connect a read-only kubeconfig, check your cluster, or forget it",
+        usage: "/cluster connect (attach kubeconfig) | /cluster check [challenge] | /cluster forget",
+        coach_only: false,
+    },
+    CommandSpec {
         name: "approve",
         description: "Approve a challenge for this team and announce it in the channel",
         usage: "/approve N [note:TEXT] [force:true]",
@@ -89,6 +95,25 @@ pub fn parse_slash(text: &str) -> Result<Command, String> {
         "help" => Ok(Command::Help),
         "status" => Ok(Command::Status),
         "board" => Ok(Command::Board),
+        "cluster" => {
+            let (sub, rest) = match args.split_once(char::is_whitespace) {
+                Some((sub, rest)) => (sub.to_lowercase(), rest.trim()),
+                None => (args.to_lowercase(), ""),
+            };
+            match sub.as_str() {
+                "connect" => Ok(Command::ClusterConnect { kubeconfig: None }),
+                "check" => {
+                    let value = strip_option_name(rest, "challenge");
+                    let challenge = if value.is_empty() { None } else { Some(challenge_number(value)?) };
+                    Ok(Command::ClusterCheck { challenge })
+                }
+                "forget" => Ok(Command::ClusterForget),
+                _ => Err(
+                    "Use `/cluster connect` (attach a kubeconfig), `/cluster check [challenge]` or `/cluster forget`."
+                        .to_string(),
+                ),
+            }
+        }
         "approve" => {
             let (leading, options) = split_options(args, &["challenge", "note", "force"])?;
             let challenge = challenge_argument(leading, option(&options, "challenge"), "approve")?;
@@ -231,6 +256,17 @@ mod tests {
         check("/hint challenge 4 ingress", Ok(Command::Hint { query: "challenge 4 ingress".into() }));
         check("/hint query: kv aliases", Ok(Command::Hint { query: "kv aliases".into() }));
         check("/hint", Err("what you need a hint on"));
+    }
+
+    #[test]
+    fn cluster_subcommands() {
+        check("/cluster connect", Ok(Command::ClusterConnect { kubeconfig: None }));
+        check("/cluster check", Ok(Command::ClusterCheck { challenge: None }));
+        check("/cluster check 4", Ok(Command::ClusterCheck { challenge: Some(4) }));
+        check("/cluster check challenge:6", Ok(Command::ClusterCheck { challenge: Some(6) }));
+        check("/cluster forget", Ok(Command::ClusterForget));
+        assert!(parse_slash("/cluster delete").is_err());
+        assert!(parse_slash("/cluster").is_err());
     }
 
     #[test]

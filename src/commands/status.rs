@@ -57,8 +57,16 @@ pub async fn status(app: &App, invocation: &Invocation) -> anyhow::Result<Reply>
     if progress.current.is_none() && !numbers.is_empty() {
         lines.push("Every challenge is approved. Well done!".to_string());
     }
-    // The cluster check lands with the cluster feature; until then say so, never invent one.
-    lines.push("Cluster: no check yet.".to_string());
+    lines.push(match store.last_check(team.id).await? {
+        Some(check) => format!(
+            "Cluster: last checked {}: {} errors, {} warnings ({})",
+            human_time(check.checked_at),
+            check.errors,
+            check.warnings,
+            check.summary
+        ),
+        None => "Cluster: no check yet.".to_string(),
+    });
     let mut reply = Reply::new(format!("Progress: {}", team.name), lines.join("\n"))
         .with_footer(format!("{} hint steps revealed in all", progress.hints_total()));
     // Like a hint, a team's progress is for the whole team; a coach looks privately.

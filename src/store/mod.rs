@@ -6,6 +6,7 @@
 //! approving at once queue behind the busy timeout instead of one losing its update or
 //! failing with "database is locked" when upgrading a read lock.
 
+mod cluster;
 mod open;
 
 use std::collections::{BTreeSet, HashMap};
@@ -14,6 +15,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
+pub use cluster::LastCheck;
 pub use open::{APPLICATION_ID, OpenError, database_path};
 
 /// The schema, embedded at build time from `migrations/`.

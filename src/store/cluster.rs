@@ -1,0 +1,105 @@
+//! The cluster tables: a team's sealed kubeconfig (the store never sees it in the clear:
+//! `cluster::crypto` seals it before it arrives here) and the team's latest check.
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+
+use super::{Store, db_id, millis, time};
+
+/// The latest cluster check of a team, for `/status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastCheck {
+    pub checked_at: DateTime<Utc>,
+    pub errors: u32,
+    pub warnings: u32,
+    pub summary: String,
+}
+
+impl Store {
+    /// Stores (or replaces) a team's sealed kubeconfig.
+    pub async fn save_kubeconfig(
+        &self,
+        team_id: i64,
+        sealed: &[u8],
+        server: &str,
+        by: u64,
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO cluster_credentials (team_id, sealed, server, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (team_id) DO UPDATE SET sealed = excluded.sealed, server = excluded.server,
+                 saved_at = excluded.saved_at, saved_by = excluded.saved_by",
+        )
+        .bind(team_id)
+        .bind(sealed)
+        .bind(server)
+        .bind(millis(now))
+        .bind(db_id(by))
+        .execute(&self.pool)
+        .await
+        .context("saving the team's sealed kubeconfig")?;
+        Ok(())
+    }
+
+    /// The team's sealed kubeconfig, if it connected one.
+    pub async fn sealed_kubeconfig(&self, team_id: i64) -> anyhow::Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT sealed FROM cluster_credentials WHERE team_id = ?1")
+            .bind(team_id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("reading the team's sealed kubeconfig")?;
+        Ok(row.map(|(sealed,)| sealed))
+    }
+
+    /// Deletes the team's kubeconfig and last check; `true` when there was a kubeconfig.
+    pub async fn forget_kubeconfig(&self, team_id: i64) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await.context("starting to forget a kubeconfig")?;
+        let deleted = sqlx::query("DELETE FROM cluster_credentials WHERE team_id = ?1")
+            .bind(team_id)
+            .execute(&mut *tx)
+            .await
+            .context("deleting the team's kubeconfig")?
+            .rows_affected();
+        sqlx::query("DELETE FROM cluster_checks WHERE team_id = ?1")
+            .bind(team_id)
+            .execute(&mut *tx)
+            .await
+            .context("deleting the team's last check")?;
+        tx.commit().await.context("committing the forget")?;
+        Ok(deleted > 0)
+    }
+
+    /// Records the team's latest check, replacing the previous one.
+    pub async fn record_check(&self, team_id: i64, check: &LastCheck) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO cluster_checks (team_id, checked_at, errors, warnings, summary) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (team_id) DO UPDATE SET checked_at = excluded.checked_at, errors = excluded.errors,
+                 warnings = excluded.warnings, summary = excluded.summary",
+        )
+        .bind(team_id)
+        .bind(millis(check.checked_at))
+        .bind(i64::from(check.errors))
+        .bind(i64::from(check.warnings))
+        .bind(&check.summary)
+        .execute(&self.pool)
+        .await
+        .context("recording the team's cluster check")?;
+        Ok(())
+    }
+
+    /// The team's latest check, if any.
+    pub async fn last_check(&self, team_id: i64) -> anyhow::Result<Option<LastCheck>> {
+        let row: Option<(i64, i64, i64, String)> =
+            sqlx::query_as("SELECT checked_at, errors, warnings, summary FROM cluster_checks WHERE team_id = ?1")
+                .bind(team_id)
+                .fetch_optional(&self.pool)
+                .await
+                .context("reading the team's last cluster check")?;
+        Ok(row.map(|(checked_at, errors, warnings, summary)| LastCheck {
+            checked_at: time(checked_at),
+            errors: u32::try_from(errors).unwrap_or(0),
+            warnings: u32::try_from(warnings).unwrap_or(0),
+            summary,
+        }))
+    }
+}
