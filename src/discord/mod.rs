@@ -55,7 +55,8 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { defer_after: Duration::from_millis(1500), defer_at_once: Vec::new() }
+        // A cluster check talks to a team's API server: always defer it first.
+        Options { defer_after: Duration::from_millis(1500), defer_at_once: vec!["cluster connect", "cluster check"] }
     }
 }
 

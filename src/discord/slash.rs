@@ -12,7 +12,7 @@ use super::{Context, Data, Error, autocomplete, respond};
 /// Every command registered with Discord.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
     let mut commands =
-        vec![hint(), troubleshoot(), challenge(), status(), team(), approve(), revoke(), board(), help()];
+        vec![hint(), troubleshoot(), challenge(), status(), team(), approve(), revoke(), board(), cluster(), help()];
     for command in &mut commands {
         if let Some(spec) = COMMANDS.iter().find(|spec| spec.name == command.name) {
             command.description = Some(spec.description.into());
@@ -118,6 +118,62 @@ async fn revoke(
 #[poise::command(slash_command)]
 async fn board(ctx: Context<'_>) -> Result<(), Error> {
     respond::answer(ctx, Command::Board).await
+}
+
+/// Let hackcoach look at your team's cluster, read-only
+#[poise::command(slash_command, subcommands("cluster_connect", "cluster_check", "cluster_forget"), subcommand_required)]
+async fn cluster(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Upload a read-only kubeconfig for your cluster (leave it out to see how to make one)
+#[poise::command(slash_command, rename = "connect")]
+async fn cluster_connect(
+    ctx: Context<'_>,
+    #[description = "A kubeconfig with a read-only ServiceAccount token (at most 64 KiB)"] kubeconfig: Option<
+        serenity::Attachment,
+    >,
+) -> Result<(), Error> {
+    let upload = match kubeconfig {
+        None => None,
+        // The size Discord reports is checked before anything is downloaded; the
+        // sanitizer checks the bytes again.
+        Some(file) if file.size as usize > crate::cluster::MAX_KUBECONFIG_BYTES => {
+            Some(crate::cluster::Upload::new(vec![0; crate::cluster::MAX_KUBECONFIG_BYTES + 1]))
+        }
+        Some(file) => match file.download().await {
+            Ok(bytes) => Some(crate::cluster::Upload::new(bytes)),
+            Err(error) => {
+                tracing::warn!(error = %error, "downloading a kubeconfig attachment failed");
+                if let poise::Context::Application(app_ctx) = ctx {
+                    let sentence =
+                        "I could not download that attachment from Discord. Please try `/cluster connect` again.";
+                    respond::refuse(ctx.serenity_context(), app_ctx.interaction, sentence).await;
+                }
+                return Ok(());
+            }
+        },
+    };
+    respond::answer(ctx, Command::ClusterConnect { kubeconfig: upload }).await
+}
+
+/// Check your cluster now, optionally against a challenge's expectations
+#[poise::command(slash_command, rename = "check")]
+async fn cluster_check(
+    ctx: Context<'_>,
+    #[description = "The challenge whose expectations to check, e.g. 4"]
+    #[autocomplete = "challenge_autocomplete"]
+    #[min = 1]
+    #[max = 999]
+    challenge: Option<i64>,
+) -> Result<(), Error> {
+    respond::answer(ctx, Command::ClusterCheck { challenge }).await
+}
+
+/// Delete the kubeconfig stored for this team
+#[poise::command(slash_command, rename = "forget")]
+async fn cluster_forget(ctx: Context<'_>) -> Result<(), Error> {
+    respond::answer(ctx, Command::ClusterForget).await
 }
 
 /// List what hackcoach can do
