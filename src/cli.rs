@@ -88,8 +88,9 @@ pub enum Role {
 /// Who is asking, and where.
 #[derive(Debug, Args, Clone)]
 pub struct PersonArgs {
-    /// Ask as a team member or as a coach.
-    #[arg(long = "as", value_enum, default_value = "member")]
+    /// Ask as a coach (the default: whoever runs the CLI runs the event) or as a team
+    /// member, to see what a team sees.
+    #[arg(long = "as", value_enum, default_value = "coach")]
     pub role: Role,
     /// User id.
     #[arg(long, default_value_t = 1)]

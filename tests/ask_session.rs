@@ -103,7 +103,7 @@ fn a_coached_session_is_recorded_survives_restarts_and_exports() {
     assert!(!status.contains(PRIVATE), "{status}");
     // Another team starts; the board lists both, the team longest on its current
     // challenge first: Blue Whales has been on challenge 2 since before team-2 existed.
-    session.run(&["ask", "--channel", "2", "--", "/hint challenge 1 docker networking"]);
+    session.run(&["ask", "--as", "member", "--channel", "2", "--", "/hint challenge 1 docker networking"]);
     let board = session.ask(
         "coach",
         "/board",
@@ -212,7 +212,7 @@ fn console_keeps_progress_in_the_same_database_as_ask() {
         .arg(&guide)
         .arg("--db")
         .arg(&session.db)
-        .arg("console")
+        .args(["console", "--as", "member"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

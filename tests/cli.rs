@@ -17,8 +17,9 @@ fn stdout(output: &Output) -> String {
 
 #[test]
 fn ask_hint_prints_the_ingress_section_with_its_yaml_block() {
-    // As a coach: team members get the section step by step (tests/hints.rs).
-    let output = hackcoach(&["--db", "sqlite::memory:", "ask", "--as", "coach", "--", "/hint challenge 4 ingress"]);
+    // The README's first command, as written: `ask` acts as a coach unless told otherwise
+    // (team members get the section step by step: tests/hints.rs).
+    let output = hackcoach(&["--db", "sqlite::memory:", "ask", "--", "/hint challenge 4 ingress"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = stdout(&output);
     assert!(text.starts_with("## Challenge 4 › Ingress"), "{text}");
