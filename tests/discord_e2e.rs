@@ -186,7 +186,10 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
     let registration = fake.wait_for(0, "command registration", |r| r.method == "PUT" && r.path == path).await;
     let names: Vec<&str> =
         registration.body.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
-    assert_eq!(names, ["hint", "troubleshoot", "challenge", "status", "team", "approve", "revoke", "board", "cluster", "help"]);
+    assert_eq!(
+        names,
+        ["hint", "troubleshoot", "challenge", "status", "team", "approve", "revoke", "board", "cluster", "help"]
+    );
     assert_eq!(registration.body, discord::command_payloads().expect("payloads"));
 
     // `/hint challenge 4 ingress` answered with the Ingress section, publicly.
