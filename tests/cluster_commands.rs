@@ -91,8 +91,13 @@ async fn connect_check_status_forget() {
     }
 
     let app = App::open(config(dir.path())).await.expect("app reopened");
+    // Without a number, the check covers the team's current challenge: 2, once 1 is approved.
+    let coach = Invocation { user_id: 43, user_name: "coach".into(), is_coach: true, ..invocation(1) };
+    let approve = Command::Approve { challenge: 1, note: None, force: false };
+    assert_eq!(commands::execute(&app, &coach, approve).await.title.as_deref(), Some("Challenge 1 approved"));
     let again = commands::execute(&app, &team, Command::ClusterCheck { challenge: None }).await;
     assert!(again.title.as_deref().is_some_and(|t| t.starts_with("Cluster check")), "after a restart: {}", again.body);
+    assert_eq!(again.fields.first().map(|f| f.name.as_str()), Some("Challenge 2"), "{}", again.body);
     let forgotten = commands::execute(&app, &team, Command::ClusterForget).await;
     assert_eq!(forgotten.title.as_deref(), Some("Cluster forgotten"));
     let gone = commands::execute(&app, &team, Command::ClusterCheck { challenge: None }).await;

@@ -87,6 +87,11 @@ impl Expectations {
         toml::from_str(&text).with_context(|| format!("in {}", path.display()))
     }
 
+    /// Whether challenge `number` has any expectations.
+    pub fn covers(&self, number: u32) -> bool {
+        self.list.iter().any(|e| e.challenge == number)
+    }
+
     /// Evaluates challenge `number`'s expectations.
     pub fn evaluate(&self, number: u32, snapshot: &Snapshot) -> ChallengeReport {
         let expectations = self

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::cluster::{self, CheckOptions, CheckRefusal, Report, Severity, SystemResolver, Upload};
+use crate::progress::Progress;
 use crate::reply::Reply;
 use crate::store::LastCheck;
 
@@ -68,8 +69,14 @@ pub async fn check(app: &App, invocation: &Invocation, challenge: Option<i64>) -
             "This team has no cluster connected. Use `/cluster connect` with a read-only kubeconfig attached.",
         ));
     };
+    let expectations = cluster::Expectations::load(&app.config.guide_dir)?;
     let challenge = match challenge.map(u32::try_from) {
-        None => None,
+        // Without a number, the team's current challenge, when the guide expects anything of it.
+        None => {
+            let approvals = store.approvals(team.id).await?;
+            let numbers = app.knowledge().guide.challenge_numbers();
+            Progress::new(&numbers, &team, &approvals, &[]).current.filter(|&n| expectations.covers(n))
+        }
         Some(Ok(number)) => Some(number),
         Some(Err(_)) => return Ok(Reply::refusal("Give a challenge number such as `4`.")),
     };
@@ -82,7 +89,6 @@ pub async fn check(app: &App, invocation: &Invocation, challenge: Option<i64>) -
         Err(refusal) => return Ok(refused(&refusal.to_string())),
     };
     drop(stored);
-    let expectations = cluster::Expectations::load(&app.config.guide_dir)?;
     let Some(_slot) = app.check_slots.acquire(SLOT_WAIT).await else {
         return Ok(busy());
     };

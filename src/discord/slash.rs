@@ -157,11 +157,11 @@ async fn cluster_connect(
     respond::answer(ctx, Command::ClusterConnect { kubeconfig: upload }).await
 }
 
-/// Check your cluster now, optionally against a challenge's expectations
+/// Check your cluster now, against your current challenge or the one you name
 #[poise::command(slash_command, rename = "check")]
 async fn cluster_check(
     ctx: Context<'_>,
-    #[description = "The challenge whose expectations to check, e.g. 4"]
+    #[description = "The challenge whose expectations to check (default: your current one)"]
     #[autocomplete = "challenge_autocomplete"]
     #[min = 1]
     #[max = 999]
