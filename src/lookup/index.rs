@@ -351,8 +351,12 @@ impl Index {
                 let length = alternative.terms.len() as f64;
                 for doc in 0..doc_count {
                     // A phrase ("key vault") counts fully only where all its words are;
-                    // half of it counts a quarter.
+                    // half of it counts a quarter. A phrase the query did not type (a
+                    // synonym: acr → "azure container registry") counts only whole: one of
+                    // its words alone ("azure") says nothing about what was asked.
                     let coverage = f64::from(alternative_hits[doc]) / length;
+                    let whole_only = alternative.weight < 1.0 && alternative.terms.len() > 1;
+                    let coverage = if whole_only && coverage < 1.0 { 0.0 } else { coverage };
                     let score = alternative.weight * alternative_score[doc] * coverage * coverage;
                     if score > slot_best[doc] {
                         slot_best[doc] = score;
@@ -386,9 +390,13 @@ impl Index {
                     .fold(0.0, f64::max);
                 let slot_share = matched[doc].len() as f64 / answered_slots.max(1) as f64;
                 let proximity = if matched[doc].len() >= 2 { self.proximity(doc, slots, &matched[doc]) } else { 0.0 };
-                let mut score =
-                    (0.7 * relevance + 0.3 * coverage * slot_share + PROXIMITY_WEIGHT * proximity * slot_share)
-                        * answered_share;
+                // Coordination: a section that answers every part of the query beats a
+                // shorter one that answers half of it, whatever BM25's length norm says.
+                let coordination = slot_share.sqrt();
+                let mut score = (0.7 * relevance * coordination
+                    + 0.3 * coverage * slot_share
+                    + PROXIMITY_WEIGHT * proximity * slot_share)
+                    * answered_share;
                 if scope.is_some() && self.docs[doc].challenge != scope {
                     score *= OUT_OF_SCOPE;
                 }
