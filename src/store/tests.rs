@@ -359,3 +359,26 @@ async fn sqlite_memory_is_one_database_for_the_whole_process() {
     assert!(b.expect("read").is_empty());
     assert!(!std::path::Path::new(":memory:").exists(), "no file named :memory:");
 }
+
+#[sqlx::test]
+async fn a_sealed_kubeconfig_is_saved_replaced_and_forgotten_with_its_last_check(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let team = team(&store).await;
+    assert_eq!(store.sealed_kubeconfig(team.id).await.expect("read"), None);
+    assert!(!store.forget_kubeconfig(team.id).await.expect("forget nothing"), "nothing to forget yet");
+
+    store.save_kubeconfig(team.id, b"first", "https://a.example:443", 1, at(1)).await.expect("saved");
+    store.save_kubeconfig(team.id, b"second", "https://b.example:443", 2, at(2)).await.expect("replaced");
+    assert_eq!(store.sealed_kubeconfig(team.id).await.expect("read"), Some(b"second".to_vec()));
+
+    assert_eq!(store.last_check(team.id).await.expect("read"), None);
+    let check = LastCheck { checked_at: at(3), errors: 2, warnings: 1, summary: "pod-crashloop api/poi".into() };
+    store.record_check(team.id, &check).await.expect("recorded");
+    let newer = LastCheck { checked_at: at(4), errors: 0, warnings: 0, summary: "all clear".into() };
+    store.record_check(team.id, &newer).await.expect("replaced");
+    assert_eq!(store.last_check(team.id).await.expect("read"), Some(newer));
+
+    assert!(store.forget_kubeconfig(team.id).await.expect("forget"), "there was a kubeconfig");
+    assert_eq!(store.sealed_kubeconfig(team.id).await.expect("read"), None);
+    assert_eq!(store.last_check(team.id).await.expect("read"), None, "the last check goes with it");
+}
