@@ -184,16 +184,25 @@ impl From<sqlx::Error> for Inspection {
 }
 
 async fn inspect_connection(path: &Path, connection: &mut sqlx::SqliteConnection) -> Result<(), Inspection> {
+    // One read transaction: every read below sees the same snapshot, even while another
+    // process applies migration 1 (its history table, its tables and the id) right now.
+    sqlx::query("BEGIN").execute(&mut *connection).await?;
+    let verdict = inspect_snapshot(path, connection).await;
+    let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+    verdict
+}
+
+async fn inspect_snapshot(path: &Path, connection: &mut sqlx::SqliteConnection) -> Result<(), Inspection> {
     let refuse = |error: OpenError| Err(Inspection::Refused(error));
     let quick_check: String = sqlx::query_scalar("PRAGMA quick_check(1)").fetch_one(&mut *connection).await?;
     if quick_check != "ok" {
         return refuse(OpenError::Corrupt { path: path.to_path_buf(), detail: quick_check });
     }
-    let application_id: i32 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&mut *connection).await?;
     let tables: Vec<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
             .fetch_all(&mut *connection)
             .await?;
+    let application_id: i32 = sqlx::query_scalar("PRAGMA application_id").fetch_one(&mut *connection).await?;
     if application_id != APPLICATION_ID {
         if application_id == 0 && tables.iter().all(|t| t == "_sqlx_migrations") {
             // An empty database, or one whose first migration another process is applying
