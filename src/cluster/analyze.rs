@@ -351,13 +351,7 @@ fn ingress_findings(ingress: &Ingress, services: Option<&[Service]>, findings: &
             "Ingress names no ingress class, so no controller may serve it.".into(),
         );
     }
-    let has_address = ingress
-        .status
-        .as_ref()
-        .and_then(|s| s.load_balancer.as_ref())
-        .and_then(|lb| lb.ingress.as_ref())
-        .is_some_and(|list| list.iter().any(|i| i.ip.is_some() || i.hostname.is_some()));
-    if !has_address {
+    if !ingress_has_address(ingress) {
         push(Severity::Error, "ingress-no-address", "Ingress has no address: no controller has picked it up.".into());
     }
     let Some(services) = services else { return };
@@ -373,6 +367,16 @@ fn ingress_findings(ingress: &Ingress, services: Option<&[Service]>, findings: &
             );
         }
     }
+}
+
+/// Whether a controller has given the ingress an address (an IP or a host name).
+pub fn ingress_has_address(ingress: &Ingress) -> bool {
+    ingress
+        .status
+        .as_ref()
+        .and_then(|s| s.load_balancer.as_ref())
+        .and_then(|lb| lb.ingress.as_ref())
+        .is_some_and(|list| list.iter().any(|i| i.ip.is_some() || i.hostname.is_some()))
 }
 
 /// The service names an ingress routes to (default backend and every rule's paths), deduplicated.

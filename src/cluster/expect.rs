@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use k8s_openapi::api::core::v1::Pod;
 use serde::{Deserialize, Serialize};
 
-use super::analyze::{Snapshot, ingress_backends, pod_ready, selects};
+use super::analyze::{Snapshot, ingress_backends, ingress_has_address, pod_ready, selects};
 
 /// Every expectation of every challenge.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -214,12 +214,7 @@ fn evaluate(expectation: &Expectation, snapshot: &Snapshot) -> (bool, String) {
             let services = listed!(services, "services");
             let pods = listed!(pods, "pods");
             let routed = ingresses.iter().find(|ingress| {
-                let has_address = ingress
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.load_balancer.as_ref())
-                    .and_then(|lb| lb.ingress.as_ref())
-                    .is_some_and(|list| list.iter().any(|i| i.ip.is_some() || i.hostname.is_some()));
+                let has_address = ingress_has_address(ingress);
                 let backends = ingress_backends(ingress);
                 has_address
                     && !backends.is_empty()
