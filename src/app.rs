@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use crate::config::Config;
 use crate::guide::Guide;
 use crate::guide::LoadProblem;
+use crate::guide::{LintReport, lint};
 use crate::lookup::{Index, SearchOptions, Vocabulary};
 use crate::playbook::{ErrorMatcher, Playbook, load_playbooks};
 use crate::store::Store;
@@ -51,6 +52,18 @@ impl Knowledge {
         Knowledge { guide, playbooks, playbook_problems, index, errors }
     }
 
+    /// Everything `guide lint` checks: the guide's structure and links, and the playbooks.
+    pub fn lint(&self) -> LintReport {
+        let mut report = lint(&self.guide);
+        report.errors.extend(crate::playbook::lint(
+            &self.playbooks,
+            &self.playbook_problems,
+            &self.guide,
+            &self.errors,
+        ));
+        report
+    }
+
     pub fn playbook(&self, id: &str) -> Option<&Playbook> {
         self.playbooks.iter().find(|p| p.id == id)
     }
@@ -66,6 +79,15 @@ impl Knowledge {
     }
 }
 
+/// What a guide reload did.
+#[derive(Debug)]
+pub enum Reload {
+    /// The re-read guide is live. The report holds its warnings.
+    Replaced { report: LintReport, playbooks: usize },
+    /// The re-read guide failed to load or to lint; the guide already loaded stays live.
+    Refused { errors: Vec<String> },
+}
+
 /// Shared state for commands.
 #[derive(Debug)]
 pub struct App {
@@ -76,6 +98,8 @@ pub struct App {
     kubeconfig_key: tokio::sync::OnceCell<crate::cluster::crypto::KubeconfigKey>,
     /// The bound on cluster checks running at once.
     pub check_slots: crate::cluster::CheckSlots,
+    /// One reload at a time, so two coaches reloading at once cannot interleave.
+    reload_lock: std::sync::Mutex<()>,
 }
 
 impl App {
@@ -87,6 +111,7 @@ impl App {
             store: None,
             kubeconfig_key: tokio::sync::OnceCell::new(),
             check_slots,
+            reload_lock: std::sync::Mutex::new(()),
         }
     }
 
@@ -138,6 +163,25 @@ impl App {
             // A panic while swapping cannot leave a half-written Arc; keep serving.
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
+    }
+
+    /// Re-reads the guide folder (guide, playbooks, vocabulary) and makes it live, unless
+    /// it fails `guide lint`: then the errors come back and the current guide stays.
+    /// Blocking (file reads and the index build, tens of milliseconds); commands already
+    /// running keep the guide they started with.
+    pub fn reload_guide(&self) -> Reload {
+        let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let knowledge = match Knowledge::load(&self.config) {
+            Ok(knowledge) => knowledge,
+            Err(error) => return Reload::Refused { errors: vec![format!("{error:#}")] },
+        };
+        let report = knowledge.lint();
+        if !report.is_ok() {
+            return Reload::Refused { errors: report.errors };
+        }
+        let playbooks = knowledge.playbooks.len();
+        self.replace_knowledge(knowledge);
+        Reload::Replaced { report, playbooks }
     }
 
     /// Replaces the guide and index at once.

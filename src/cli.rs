@@ -15,7 +15,6 @@ use crate::app::App;
 use crate::commands::{self, Invocation, parse_slash};
 use crate::config::Config;
 use crate::discord;
-use crate::guide::lint;
 use crate::lookup::{DocKey, Outcome, SearchOptions};
 use crate::render::{Message, render};
 use crate::reply::Reply;
@@ -187,8 +186,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 async fn serve(config: Config) -> anyhow::Result<i32> {
     let connection = discord::Connection::from_env()?;
     let app = Arc::new(App::open(config).await?);
+    #[cfg(unix)]
+    tokio::spawn(reload_on_hangup(Arc::clone(&app)));
     discord::serve(app, connection, discord::Options::default(), shutdown_signal()).await?;
     Ok(0)
+}
+
+/// Reloads the guide on every SIGHUP (`kill -HUP`, `docker kill -s HUP`), as `/guide reload` does.
+#[cfg(unix)]
+async fn reload_on_hangup(app: Arc<App>) {
+    let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => signal,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot listen for SIGHUP; `/guide reload` still works");
+            return;
+        }
+    };
+    while hangups.recv().await.is_some() {
+        let app = Arc::clone(&app);
+        match tokio::task::spawn_blocking(move || app.reload_guide()).await {
+            Ok(outcome) => crate::commands::log_reload(&outcome, "SIGHUP"),
+            Err(error) => tracing::error!(error = %error, "the guide reload task failed"),
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -506,13 +526,7 @@ async fn check(config: Config, args: CheckArgs) -> anyhow::Result<i32> {
 fn guide_lint(config: Config) -> anyhow::Result<i32> {
     let app = App::load(config)?;
     let knowledge = app.knowledge();
-    let mut report = lint(&knowledge.guide);
-    report.errors.extend(crate::playbook::lint(
-        &knowledge.playbooks,
-        &knowledge.playbook_problems,
-        &knowledge.guide,
-        &knowledge.errors,
-    ));
+    let report = knowledge.lint();
     println!("playbooks: {}", knowledge.playbooks.len());
     println!("{report}");
     Ok(if report.is_ok() { 0 } else { 1 })

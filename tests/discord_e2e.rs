@@ -188,7 +188,19 @@ async fn the_bot_serves_commands_buttons_and_autocomplete_through_discord() {
         registration.body.as_array().into_iter().flatten().filter_map(|c| c["name"].as_str()).collect();
     assert_eq!(
         names,
-        ["hint", "troubleshoot", "challenge", "status", "team", "approve", "revoke", "board", "cluster", "help"]
+        [
+            "hint",
+            "troubleshoot",
+            "challenge",
+            "status",
+            "team",
+            "approve",
+            "revoke",
+            "board",
+            "cluster",
+            "guide",
+            "help"
+        ]
     );
     assert_eq!(registration.body, discord::command_payloads().expect("payloads"));
 

@@ -8,6 +8,7 @@ mod approve;
 mod board;
 mod challenge;
 mod cluster;
+mod guide;
 mod help;
 mod hint;
 mod parse;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::app::App;
 use crate::reply::{Action, Reply};
 
+pub use guide::log as log_reload;
 pub use hint::is_coach_only;
 pub use parse::{COMMANDS, CommandSpec, parse_slash};
 
@@ -64,6 +66,8 @@ pub enum Command {
     ClusterCheck { challenge: Option<i64> },
     /// `/cluster forget`.
     ClusterForget,
+    /// `/guide reload` (coach): re-read the guide and playbooks.
+    GuideReload,
     /// A button press, decoded from its custom id.
     Button(Action),
 }
@@ -84,6 +88,7 @@ impl Command {
             Command::ClusterConnect { .. } => "cluster connect",
             Command::ClusterCheck { .. } => "cluster check",
             Command::ClusterForget => "cluster forget",
+            Command::GuideReload => "guide reload",
             Command::Button(_) => "button",
         }
     }
@@ -121,6 +126,7 @@ async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Re
         Command::ClusterConnect { kubeconfig } => cluster::connect(app, invocation, kubeconfig).await,
         Command::ClusterCheck { challenge } => cluster::check(app, invocation, challenge).await,
         Command::ClusterForget => cluster::forget(app, invocation).await,
+        Command::GuideReload => Ok(guide::reload(app, invocation)),
         Command::TeamName { name } => team::rename(app, invocation, &name).await,
         Command::Button(action) => button(app, invocation, action).await,
     }

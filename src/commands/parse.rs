@@ -24,6 +24,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         coach_only: false,
     },
     CommandSpec {
+        name: "troubleshoot",
+        description: "Find the playbook for a problem: a topic or a pasted error message",
+        usage: "/troubleshoot TOPIC-OR-ERROR",
+        coach_only: false,
+    },
+    CommandSpec {
         name: "challenge",
         description: "Show a challenge's goal and its topics",
         usage: "/challenge N",
@@ -64,6 +70,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         name: "board",
         description: "Show every team in this server, the most likely stuck first",
         usage: "/board",
+        coach_only: true,
+    },
+    CommandSpec {
+        name: "guide",
+        description: "Reload the guide and playbooks from disk; a guide failing lint is refused",
+        usage: "/guide reload",
         coach_only: true,
     },
 ];
@@ -127,6 +139,12 @@ pub fn parse_slash(text: &str) -> Result<Command, String> {
             let (leading, options) = split_options(args, &["challenge", "reason"])?;
             let challenge = challenge_argument(leading, option(&options, "challenge"), "revoke")?;
             Ok(Command::Revoke { challenge, reason: text_option(&options, "reason") })
+        }
+        "guide" => {
+            if !args.eq_ignore_ascii_case("reload") {
+                return Err("Use `/guide reload` to re-read the guide and playbooks from disk.".to_string());
+            }
+            Ok(Command::GuideReload)
         }
         "team" => {
             let (subcommand, rest) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
@@ -248,6 +266,28 @@ mod tests {
                 let error = parsed.expect_err(text);
                 assert!(error.contains(fragment), "{text}: {error}");
             }
+        }
+    }
+
+    #[test]
+    fn guide_reload_is_the_only_guide_subcommand() {
+        check("/guide reload", Ok(Command::GuideReload));
+        check("/guide RELOAD", Ok(Command::GuideReload));
+        check("/guide", Err("/guide reload"));
+        check("/guide delete", Err("/guide reload"));
+    }
+
+    #[test]
+    fn every_parsed_command_is_listed_for_help() {
+        for text in ["/hint x", "/troubleshoot x", "/challenge 1", "/help", "/status", "/team name x", "/cluster check"]
+        {
+            let name = text[1..].split(' ').next().unwrap_or("");
+            assert!(parse_slash(text).is_ok(), "{text}");
+            assert!(COMMANDS.iter().any(|c| c.name == name), "{name} is missing from COMMANDS");
+        }
+        for text in ["/approve 1", "/revoke 1", "/board", "/guide reload"] {
+            let name = text[1..].split(' ').next().unwrap_or("");
+            assert!(COMMANDS.iter().any(|c| c.name == name && c.coach_only), "{name} is missing or not coach-only");
         }
     }
 

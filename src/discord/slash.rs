@@ -11,8 +11,19 @@ use super::{Context, Data, Error, autocomplete, respond};
 
 /// Every command registered with Discord.
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    let mut commands =
-        vec![hint(), troubleshoot(), challenge(), status(), team(), approve(), revoke(), board(), cluster(), help()];
+    let mut commands = vec![
+        hint(),
+        troubleshoot(),
+        challenge(),
+        status(),
+        team(),
+        approve(),
+        revoke(),
+        board(),
+        cluster(),
+        guide(),
+        help(),
+    ];
     for command in &mut commands {
         if let Some(spec) = COMMANDS.iter().find(|spec| spec.name == command.name) {
             command.description = Some(spec.description.into());
@@ -174,6 +185,18 @@ async fn cluster_check(
 #[poise::command(slash_command, rename = "forget")]
 async fn cluster_forget(ctx: Context<'_>) -> Result<(), Error> {
     respond::answer(ctx, Command::ClusterForget).await
+}
+
+/// Reload the guide and playbooks from disk (coaches)
+#[poise::command(slash_command, subcommands("guide_reload"), subcommand_required)]
+async fn guide(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Re-read the guide and playbooks; a guide that fails lint is refused and the old one stays
+#[poise::command(slash_command, rename = "reload")]
+async fn guide_reload(ctx: Context<'_>) -> Result<(), Error> {
+    respond::answer(ctx, Command::GuideReload).await
 }
 
 /// List what hackcoach can do
