@@ -1,6 +1,7 @@
 //! Lookup speed on the shipped guide: one query through the index, against a baseline
 //! with no index (strsim similarity of the query to every heading path, best wins), and
-//! building the index. Run with `cargo bench --bench lookup`.
+//! building the index; and the pasted-error matcher on a 200 KB log against a naive
+//! substring scan. Run with `cargo bench --bench lookup`.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -57,6 +58,27 @@ fn benches(c: &mut Criterion) {
     let autocomplete = SearchOptions { prefix_last: true, limit: 25, prefer_challenge: Some(4), ..options };
     group.bench_function("index_autocomplete_prefix", |b| {
         b.iter(|| black_box(knowledge.index.search(black_box("ingr"), &autocomplete)))
+    });
+    group.finish();
+
+    // A 200 KB log with one real error line in the middle, as a team pastes it.
+    let mut log = String::new();
+    let mut i = 0;
+    while log.len() < 100 * 1024 {
+        log.push_str(&format!("2026-12-04T10:{:02}:{:02}Z INFO poi request id={i:08x} status=200\n", i % 60, i % 59));
+        i += 1;
+    }
+    let log = format!("{log}Warning  BackOff  kubelet  Back-off restarting failed container\n{log}");
+    let errors: Vec<String> =
+        knowledge.playbooks.iter().flat_map(|p| p.errors.iter().map(|e| e.to_lowercase())).collect();
+    let mut group = c.benchmark_group("troubleshoot");
+    group.bench_function("error_matcher_200kb_log", |b| b.iter(|| black_box(knowledge.errors.find(black_box(&log)))));
+    // The baseline: lowercase the log, then look for every playbook's error strings in it.
+    group.bench_function("baseline_substring_scan_200kb_log", |b| {
+        b.iter(|| {
+            let lower = black_box(&log).to_lowercase();
+            black_box(errors.iter().filter(|e| lower.contains(e.as_str())).count())
+        })
     });
     group.finish();
 

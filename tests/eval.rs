@@ -139,3 +139,39 @@ fn other_phrasings_replies_contain_the_phrases() {
     let missing = phrases_missing(&cases("more_queries.tsv"));
     assert!(missing.is_empty(), "{missing}");
 }
+
+/// The baseline the index is compared with in BENCHMARKS.md: no index, no scope, no
+/// synonyms; the section whose heading path is most similar to the whole query
+/// (normalised Levenshtein), as a naive bot would answer.
+fn baseline_top1(cases: &[Case]) -> usize {
+    let guide = hackcoach::guide::Guide::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guide"))
+        .expect("the shipped guide loads");
+    cases
+        .iter()
+        .filter(|case| {
+            let query = case.query.to_lowercase();
+            let best = guide
+                .sections
+                .iter()
+                .max_by(|a, b| {
+                    let score = |s: &hackcoach::guide::Section| {
+                        strsim::normalized_levenshtein(&query, &s.path.join(" ").to_lowercase())
+                    };
+                    score(a).total_cmp(&score(b))
+                })
+                .expect("the guide has sections");
+            case.expected.contains(&best.path)
+        })
+        .count()
+}
+
+#[test]
+fn the_index_ranks_far_better_than_the_strsim_baseline() {
+    for file in ["queries.tsv", "more_queries.tsv"] {
+        let cases = cases(file);
+        let (top1, _, _) = rank(&cases);
+        let baseline = baseline_top1(&cases);
+        eprintln!("{file}: index top-1 {top1}/{n}, strsim baseline top-1 {baseline}/{n}", n = cases.len());
+        assert!(top1 > baseline, "{file}: the index ({top1}) must beat the baseline ({baseline})");
+    }
+}
