@@ -143,3 +143,25 @@ fn ask_shows_the_docker_networking_playbook() {
     assert!(text.contains("name resolution") || text.contains("resolve"), "{text}");
     assert!(text.contains("docker network create"), "{text}");
 }
+
+/// The baseline in BENCHMARKS.md: the first playbook one of whose error strings appears
+/// verbatim (case-insensitive) in the pasted line, as a naive bot would match.
+#[test]
+fn the_matcher_finds_at_least_what_a_substring_baseline_finds() {
+    let app = app();
+    let knowledge = app.knowledge();
+    let table =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/error_lines.tsv")).expect("table");
+    let (mut count, mut matcher, mut baseline) = (0, 0, 0);
+    for line in table.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let (expected, error) = line.split_once('\t').expect("two columns");
+        count += 1;
+        let lower = error.to_lowercase();
+        let naive = knowledge.playbooks.iter().find(|p| p.errors.iter().any(|e| lower.contains(&e.to_lowercase())));
+        baseline += usize::from(naive.is_some_and(|p| p.id == expected));
+        let found = knowledge.errors.find(error);
+        matcher += usize::from(found.first().is_some_and(|m| knowledge.playbooks[m.playbook].id == expected));
+    }
+    eprintln!("error lines: matcher first {matcher}/{count}, substring baseline {baseline}/{count}");
+    assert!(matcher >= baseline, "the matcher ({matcher}) must find at least what the baseline finds ({baseline})");
+}
