@@ -74,6 +74,9 @@ async fn connect_check_status_forget() {
     let status = commands::execute(&app, &team, Command::Status).await;
     assert!(status.body.contains("Cluster: last checked"), "{}", status.body);
     assert!(status.body.contains("pod-crashloop"), "{}", status.body);
+    let coach = Invocation { user_id: 43, user_name: "coach".into(), is_coach: true, ..invocation(1) };
+    let board = commands::execute(&app, &coach, Command::Board).await;
+    assert!(board.body.contains("cluster: 1 error ") && board.body.contains("pod-crashloop"), "{}", board.body);
 
     let other = commands::execute(&app, &invocation(2), Command::ClusterCheck { challenge: None }).await;
     assert_eq!(other.tone, Tone::Refusal, "another channel has no cluster");

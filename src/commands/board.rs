@@ -1,5 +1,6 @@
 //! `/board` (coach): every team of the server, the teams most likely stuck first —
-//! longest on their current challenge, then most hints on it.
+//! longest on their current challenge, then most hints on it. A team whose latest
+//! cluster check found errors says so on its line.
 
 use crate::app::App;
 use crate::progress::{Progress, human_duration};
@@ -11,7 +12,9 @@ pub async fn board(app: &App, invocation: &Invocation) -> anyhow::Result<Reply> 
     if !invocation.is_coach {
         return Ok(Reply::refusal("The board is for coaches. `/status` shows your own team's progress."));
     }
-    let records = app.store()?.guild_records(invocation.guild_id).await?;
+    let store = app.store()?;
+    let records = store.guild_records(invocation.guild_id).await?;
+    let checks = store.guild_checks(invocation.guild_id).await?;
     if records.is_empty() {
         return Ok(Reply::new("Board", "No team has used hackcoach in this server yet.").private());
     }
@@ -33,8 +36,18 @@ pub async fn board(app: &App, invocation: &Invocation) -> anyhow::Result<Reply> 
                 }
                 _ => "all challenges approved".to_string(),
             };
+            let cluster = match checks.get(&progress.team.id) {
+                Some(check) if check.errors > 0 => format!(
+                    " · cluster: {} error{} {} ago ({})",
+                    check.errors,
+                    if check.errors == 1 { "" } else { "s" },
+                    human_duration(now - check.checked_at),
+                    check.summary
+                ),
+                _ => String::new(),
+            };
             format!(
-                "{}. **{}** — {position} · {} in all · last active {} ago",
+                "{}. **{}** — {position} · {} in all · last active {} ago{cluster}",
                 i + 1,
                 progress.team.name,
                 hints(progress.hints_total()),

@@ -87,6 +87,30 @@ impl Store {
         Ok(())
     }
 
+    /// The latest check of every team in a guild that has one, by team id (for `/board`).
+    pub async fn guild_checks(&self, guild_id: u64) -> anyhow::Result<std::collections::HashMap<i64, LastCheck>> {
+        let rows: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT c.team_id, c.checked_at, c.errors, c.warnings, c.summary
+             FROM cluster_checks c JOIN teams t ON t.id = c.team_id WHERE t.guild_id = ?1",
+        )
+        .bind(db_id(guild_id))
+        .fetch_all(&self.pool)
+        .await
+        .context("reading the guild's cluster checks")?;
+        Ok(rows
+            .into_iter()
+            .map(|(team_id, checked_at, errors, warnings, summary)| {
+                let check = LastCheck {
+                    checked_at: time(checked_at),
+                    errors: u32::try_from(errors).unwrap_or(0),
+                    warnings: u32::try_from(warnings).unwrap_or(0),
+                    summary,
+                };
+                (team_id, check)
+            })
+            .collect())
+    }
+
     /// The team's latest check, if any.
     pub async fn last_check(&self, team_id: i64) -> anyhow::Result<Option<LastCheck>> {
         let row: Option<(i64, i64, i64, String)> =
