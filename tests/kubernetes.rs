@@ -1,7 +1,8 @@
 //! `deploy/kubernetes.yaml`, parsed as YAML into the Kubernetes API types and checked:
 //! one replica with the Recreate strategy (SQLite has one writer), the token from a
 //! Secret through the environment, the claim mounted where the Dockerfile's data volume
-//! is, a locked-down security context, and probes that run `hackcoach health`. Applying
+//! is, a locked-down security context, and the bot and its probes (`hackcoach health`)
+//! reading the config from the ConfigMap. Applying
 //! it needs a cluster; what can be known without one is checked here.
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -103,11 +104,19 @@ fn the_pod_runs_locked_down() {
 }
 
 #[test]
-fn liveness_and_readiness_run_hackcoach_health() {
-    let container = container(&deployment());
+fn the_bot_and_its_probes_read_the_config_from_the_config_map() {
+    let deployment = deployment();
+    let pod = deployment.spec.as_ref().and_then(|s| s.template.spec.as_ref()).expect("pod spec");
+    let container = container(&deployment);
+    let volume = pod.volumes.iter().flatten().find(|v| v.config_map.is_some()).expect("a ConfigMap volume");
+    let mounts = container.volume_mounts.clone().unwrap_or_default();
+    let mount = mounts.iter().find(|m| m.name == volume.name).expect("the ConfigMap is mounted");
+    let config = format!("{}/config.toml", mount.mount_path);
+    let command = container.command.clone().unwrap_or_default();
+    assert_eq!(command, ["hackcoach", "--config", config.as_str()]);
+    assert_eq!(container.args.clone().unwrap_or_default(), ["run"]);
     for (name, probe) in [("liveness", container.liveness_probe), ("readiness", container.readiness_probe)] {
         let command = probe.and_then(|p| p.exec).and_then(|e| e.command).unwrap_or_default();
-        assert_eq!(command.first().map(String::as_str), Some("hackcoach"), "{name}: {command:?}");
-        assert_eq!(command.last().map(String::as_str), Some("health"), "{name}: {command:?}");
+        assert_eq!(command, ["hackcoach", "--config", config.as_str(), "health"], "{name}");
     }
 }
