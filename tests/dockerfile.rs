@@ -224,11 +224,17 @@ fn the_runtime_stage_runs_as_a_non_root_user_with_a_healthcheck_and_run_by_defau
 fn no_secret_is_baked_into_the_image() {
     for stage in dockerfile() {
         for instruction in stage.instructions.iter().filter(|i| i.keyword == "ENV" || i.keyword == "ARG") {
-            for assignment in instruction.args.split_whitespace() {
-                let (name, value) = assignment.split_once('=').unwrap_or((assignment, ""));
+            // `ENV NAME=value …`, `ARG NAME[=value]`, or the legacy `ENV NAME value`.
+            let words: Vec<&str> = instruction.args.split_whitespace().collect();
+            let assignments: Vec<(&str, &str)> = match words.as_slice() {
+                [name, rest @ ..] if !name.contains('=') && !rest.is_empty() => vec![(name, rest[0])],
+                _ => words.iter().map(|w| w.split_once('=').unwrap_or((w, ""))).collect(),
+            };
+            for (name, value) in assignments {
+                let assignment = format!("{name}={value}");
                 let secret_like =
                     ["TOKEN", "KEY", "PASSWORD", "SECRET"].iter().any(|word| name.to_uppercase().contains(word));
-                assert!(!(secret_like && !value.is_empty()), "{} {assignment} bakes a secret in", instruction.keyword);
+                assert!(!secret_like || value.is_empty(), "{} {assignment} bakes a secret in", instruction.keyword);
             }
         }
         for copy in stage.all("COPY").map(copy) {

@@ -184,7 +184,14 @@ fn every_readme_command_is_run_by_a_test_or_marked() {
         ran.push(args.join(" "));
     }
     // The README's own promises, run for real here.
-    for expected in ["ask -- /hint challenge 4 ingress", "guide lint", "console", "commands --json", "backup hackcoach-backup.db", "rotate-key"] {
+    for expected in [
+        "ask -- /hint challenge 4 ingress",
+        "guide lint",
+        "console",
+        "commands --json",
+        "backup hackcoach-backup.db",
+        "rotate-key",
+    ] {
         assert!(ran.iter().any(|r| r == expected), "`{expected}` was not run: {ran:#?}");
     }
     assert!(scratch.path().join("hackcoach-backup.db").is_file());
