@@ -122,10 +122,20 @@ impl App {
 
     /// Loads the guide and opens the database named by the config (creating and
     /// migrating it when needed).
+    ///
+    /// The kubeconfig key is loaded (or created) here too, so a fresh data folder holds
+    /// the database and `kubeconfig.key` from the first start, and a bad key, or an
+    /// interrupted key rotation, stops the start with a sentence saying what to do. An
+    /// in-memory database (`sqlite::memory:`) keeps the key lazy: nothing is written
+    /// beside a database that has no folder.
     pub async fn open(config: Config) -> anyhow::Result<App> {
         let knowledge = Knowledge::load(&config)?;
         let store = Store::open(&config.database_url()).await?;
-        Ok(App::with_store(config, knowledge, store))
+        let app = App::with_store(config, knowledge, store);
+        if crate::store::database_path(&app.config.database).as_os_str() != ":memory:" {
+            app.kubeconfig_key().await?;
+        }
+        Ok(app)
     }
 
     /// The key sealing stored kubeconfigs: `HACKCOACH_KEY`, else the key file (by default
@@ -136,6 +146,9 @@ impl App {
             .get_or_try_init(|| async {
                 let env = std::env::var(KEY_ENV).ok();
                 let path = key_path(&self.config.cluster.key_file, &self.config.database);
+                if env.is_none() {
+                    crate::cluster::crypto::refuse_unfinished_rotation(&path)?;
+                }
                 let (key, source) = KubeconfigKey::load_or_create(env.as_deref(), &path)?;
                 if let KeySource::Created(path) = source {
                     tracing::info!(path = %path.display(), "created the kubeconfig key file (mode 0600)");

@@ -56,6 +56,18 @@ pub enum CliCommand {
     Run,
     /// Print the application commands exactly as they are registered with Discord.
     Commands(CommandsArgs),
+    /// Write a consistent copy of the database to FILE; safe while the bot runs.
+    Backup(BackupArgs),
+    /// Re-seal every stored kubeconfig with a new key (stop the bot first); rerun to finish
+    /// an interrupted rotation.
+    RotateKey,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy; must not exist yet.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +191,76 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         CliCommand::Export(args) => export(config, args).await,
         CliCommand::Run => serve(config).await,
         CliCommand::Commands(args) => application_commands(args),
+        CliCommand::Backup(args) => backup(config, args).await,
+        CliCommand::RotateKey => rotate_key(config).await,
+    }
+}
+
+/// `backup FILE`: refuses when there is no database file yet, since opening one would
+/// create it and the copy would be empty.
+async fn backup(config: Config, args: BackupArgs) -> anyhow::Result<i32> {
+    let database = crate::store::database_path(&config.database);
+    if database.as_os_str() == ":memory:" || !database.exists() {
+        eprintln!("There is no database at {} to back up; check --db or `database` in the config.", database.display());
+        return Ok(2);
+    }
+    let store = crate::store::Store::open(&config.database_url()).await?;
+    let copied = store.backup(&args.file).await;
+    store.close().await;
+    if let Err(error) = copied {
+        eprintln!("{error:#}");
+        return Ok(2);
+    }
+    let key = crate::cluster::crypto::key_path(&config.cluster.key_file, &config.database);
+    println!("backed up {} to {}", database.display(), args.file.display());
+    println!(
+        "stored kubeconfigs in it open only with the kubeconfig key ({} or {}): keep a copy of the key too, apart from the backup",
+        crate::cluster::crypto::KEY_ENV,
+        key.display()
+    );
+    Ok(0)
+}
+
+/// `rotate-key`: see `crate::rotate`. Exits 1 when a stored kubeconfig opens with
+/// neither key (nothing changed), naming the teams.
+async fn rotate_key(config: Config) -> anyhow::Result<i32> {
+    use crate::cluster::crypto::{KEY_ENV, NEW_KEY_ENV, key_path};
+    use crate::rotate::{KeyPlace, Rotation};
+    let key_file = key_path(&config.cluster.key_file, &config.database);
+    let env_key = std::env::var(KEY_ENV).ok();
+    let env_new_key = std::env::var(NEW_KEY_ENV).ok();
+    let store = crate::store::Store::open(&config.database_url()).await?;
+    let rotation = crate::rotate::rotate_key(&store, &key_file, env_key.as_deref(), env_new_key.as_deref()).await;
+    store.close().await;
+    match rotation? {
+        Rotation::Done { place, resealed, already_new } => {
+            println!("re-sealed {resealed} stored kubeconfig(s) with the new key ({already_new} already had it)");
+            match place {
+                KeyPlace::File { key_file, resumed } => {
+                    if resumed {
+                        println!("finished the interrupted rotation");
+                    }
+                    println!("{} now holds the new key; the old key is gone", key_file.display());
+                }
+                KeyPlace::Environment => println!(
+                    "now update your secret: {KEY_ENV} must be set to the value of {NEW_KEY_ENV}, then start the bot"
+                ),
+            }
+            Ok(0)
+        }
+        Rotation::Refused(teams) => {
+            eprintln!(
+                "{} stored kubeconfig(s) open with neither the current nor the new key; nothing was changed:",
+                teams.len()
+            );
+            for team in &teams {
+                eprintln!(
+                    "  team {:?} (guild {}, channel {}): ask the team to run /cluster connect again, or /cluster forget",
+                    team.name, team.team.guild_id, team.team.channel_id
+                );
+            }
+            Ok(1)
+        }
     }
 }
 

@@ -28,5 +28,7 @@ pub mod progress;
 pub mod render;
 /// What a command answers, before any transport.
 pub mod reply;
+/// `hackcoach rotate-key`: re-seal stored kubeconfigs under a new key, crash-safe.
+pub mod rotate;
 /// Team progress in SQLite (the only module that names sqlx).
 pub mod store;

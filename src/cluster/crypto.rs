@@ -15,6 +15,9 @@ use zeroize::Zeroizing;
 
 /// The environment variable holding the key as 64 hex characters.
 pub const KEY_ENV: &str = "HACKCOACH_KEY";
+/// The environment variable holding the next key during `hackcoach rotate-key`, when the
+/// key comes from `HACKCOACH_KEY` rather than a file.
+pub const NEW_KEY_ENV: &str = "HACKCOACH_NEW_KEY";
 const NONCE_LEN: usize = 24;
 /// Format version, first byte of every sealed record.
 const VERSION: u8 = 1;
@@ -51,18 +54,44 @@ impl KubeconfigKey {
             return Ok((KubeconfigKey::from_bytes(&bytes), KeySource::Environment));
         }
         if key_file.exists() {
-            check_permissions(key_file)?;
-            let text = Zeroizing::new(
-                std::fs::read_to_string(key_file)
-                    .with_context(|| format!("reading key file {}", key_file.display()))?,
-            );
-            let bytes = parse_hex_key(&text).with_context(|| format!("reading key file {}", key_file.display()))?;
-            return Ok((KubeconfigKey::from_bytes(&bytes), KeySource::File(key_file.to_path_buf())));
+            let key = KubeconfigKey::from_file(key_file)?;
+            return Ok((key, KeySource::File(key_file.to_path_buf())));
         }
+        match KubeconfigKey::create_file(key_file) {
+            Ok(key) => Ok((key, KeySource::Created(key_file.to_path_buf()))),
+            // Another process created it between the check and now: use theirs.
+            Err(_) if key_file.exists() => {
+                Ok((KubeconfigKey::from_file(key_file)?, KeySource::File(key_file.to_path_buf())))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The key in an existing key file (64 hex characters, mode 0600).
+    pub fn from_file(key_file: &Path) -> anyhow::Result<KubeconfigKey> {
+        check_permissions(key_file)?;
+        let text = Zeroizing::new(
+            std::fs::read_to_string(key_file).with_context(|| format!("reading key file {}", key_file.display()))?,
+        );
+        let bytes = parse_hex_key(&text).with_context(|| format!("reading key file {}", key_file.display()))?;
+        Ok(KubeconfigKey::from_bytes(&bytes))
+    }
+
+    /// The key in `value`, 64 hex characters (an environment variable's content).
+    pub fn from_hex(value: &str) -> anyhow::Result<KubeconfigKey> {
+        Ok(KubeconfigKey::from_bytes(&parse_hex_key(value)?))
+    }
+
+    /// A new random key, written to `key_file` (which must not exist) with mode 0600 and
+    /// synced, folder entry included, before it is returned.
+    pub fn create_file(key_file: &Path) -> anyhow::Result<KubeconfigKey> {
         let mut bytes = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(bytes.as_mut());
-        write_new_key_file(key_file, &bytes)?;
-        Ok((KubeconfigKey::from_bytes(&bytes), KeySource::Created(key_file.to_path_buf())))
+        if !write_new_key_file(key_file, &bytes)? {
+            bail!("key file {} already exists; it was left as it is", key_file.display());
+        }
+        sync_folder_of(key_file)?;
+        Ok(KubeconfigKey::from_bytes(&bytes))
     }
 
     /// Seals `plaintext` for the team `(guild_id, channel_id)`.
@@ -109,6 +138,44 @@ pub fn key_path(key_file: &str, database: &str) -> PathBuf {
     }
 }
 
+/// Where `hackcoach rotate-key` keeps the next key until every record is re-sealed:
+/// `<key file>.new`.
+pub fn pending_key_path(key_file: &Path) -> PathBuf {
+    let mut name = key_file.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(".new");
+    key_file.with_file_name(name)
+}
+
+/// Refuses to go on while a key rotation is unfinished (`<key file>.new` exists): records
+/// may already be sealed with the next key, which only `hackcoach rotate-key` installs.
+pub fn refuse_unfinished_rotation(key_file: &Path) -> anyhow::Result<()> {
+    let pending = pending_key_path(key_file);
+    if pending.exists() {
+        bail!(
+            "a key rotation was interrupted ({} exists): run `hackcoach rotate-key` again to finish it, then start the bot",
+            pending.display()
+        );
+    }
+    Ok(())
+}
+
+/// Makes the pending key the key: renames `<key file>.new` over the key file and syncs
+/// the folder, so after a crash either the old or the new name holds the new key.
+pub fn install_pending_key(key_file: &Path) -> anyhow::Result<()> {
+    let pending = pending_key_path(key_file);
+    std::fs::rename(&pending, key_file)
+        .with_context(|| format!("renaming {} to {}", pending.display(), key_file.display()))?;
+    sync_folder_of(key_file)
+}
+
+fn sync_folder_of(path: &Path) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).with_context(|| format!("syncing folder {}", dir.display()))
+}
+
 /// `hackcoach-kubeconfig-v1` ‖ guild id ‖ channel id, big-endian.
 fn associated_data(guild_id: u64, channel_id: u64) -> Vec<u8> {
     let mut aad = b"hackcoach-kubeconfig-v1".to_vec();
@@ -129,25 +196,38 @@ fn parse_hex_key(text: &str) -> anyhow::Result<[u8; 32]> {
     Ok(key)
 }
 
+/// Writes the key to a temporary file (mode 0600 from the start), syncs it, then links
+/// it to `path`. Linking fails when `path` exists, so a key another process just wrote is
+/// never replaced, and nobody ever reads a half-written key file. `false`: `path` existed.
 #[cfg(unix)]
-fn write_new_key_file(path: &Path, key: &[u8; 32]) -> anyhow::Result<()> {
+fn write_new_key_file(path: &Path, key: &[u8; 32]) -> anyhow::Result<bool> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let hex: Zeroizing<String> = Zeroizing::new(key.iter().map(|b| format!("{b:02x}")).collect());
-    // create_new: never truncate a key another process just wrote; mode 0600 from the start.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating key file {}", path.display()))?;
-    file.write_all(hex.as_bytes()).with_context(|| format!("writing key file {}", path.display()))?;
-    file.write_all(b"\n")?;
-    file.sync_all().with_context(|| format!("syncing key file {}", path.display()))?;
-    Ok(())
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".{}.{:016x}.tmp", std::process::id(), rand::rngs::OsRng.next_u64()));
+    let temporary = path.with_file_name(name);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .with_context(|| format!("creating key file {}", temporary.display()))?;
+        file.write_all(hex.as_bytes()).with_context(|| format!("writing key file {}", temporary.display()))?;
+        file.write_all(b"\n").with_context(|| format!("writing key file {}", temporary.display()))?;
+        file.sync_all().with_context(|| format!("syncing key file {}", temporary.display()))?;
+        match std::fs::hard_link(&temporary, path) {
+            Ok(()) => Ok(true),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(error).with_context(|| format!("creating key file {}", path.display())),
+        }
+    })();
+    let _ = std::fs::remove_file(&temporary);
+    written
 }
 
 #[cfg(unix)]

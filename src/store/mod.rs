@@ -7,6 +7,7 @@
 //! failing with "database is locked" when upgrading a read lock.
 
 mod cluster;
+mod maintenance;
 mod open;
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 pub use cluster::LastCheck;
+pub use maintenance::{Reseal, ResealOutcome, UnreadableKubeconfig};
 pub use open::{APPLICATION_ID, OpenError, database_path};
 
 /// The schema, embedded at build time from `migrations/`.
