@@ -229,6 +229,8 @@ async fn rotate_key(config: Config) -> anyhow::Result<i32> {
     let key_file = key_path(&config.cluster.key_file, &config.database);
     let env_key = std::env::var(KEY_ENV).ok();
     let env_new_key = std::env::var(NEW_KEY_ENV).ok();
+    // A bot serving meanwhile would seal new kubeconfigs with the retiring key.
+    let _no_bot = run_lock(&config, "rotate the key")?;
     let store = crate::store::Store::open(&config.database_url()).await?;
     let rotation = crate::rotate::rotate_key(&store, &key_file, env_key.as_deref(), env_new_key.as_deref()).await;
     store.close().await;
@@ -267,11 +269,21 @@ async fn rotate_key(config: Config) -> anyhow::Result<i32> {
 /// `run`: the token is checked before anything else, so a missing one fails fast.
 async fn serve(config: Config) -> anyhow::Result<i32> {
     let connection = discord::Connection::from_env()?;
+    let _one_bot = run_lock(&config, "start the bot")?;
     let app = Arc::new(App::open(config).await?);
     #[cfg(unix)]
     tokio::spawn(reload_on_hangup(Arc::clone(&app)));
     discord::serve(app, connection, discord::Options::default(), shutdown_signal()).await?;
     Ok(0)
+}
+
+/// The run lock of the configured database; none for an in-memory database.
+fn run_lock(config: &Config, doing: &str) -> anyhow::Result<Option<crate::run_lock::RunLock>> {
+    let url = config.database_url();
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(None);
+    }
+    crate::run_lock::RunLock::acquire(&crate::store::database_path(&url), doing).map(Some)
 }
 
 /// Reloads the guide on every SIGHUP (`kill -HUP`, `docker kill -s HUP`), as `/guide reload` does.

@@ -30,5 +30,7 @@ pub mod render;
 pub mod reply;
 /// `hackcoach rotate-key`: re-seal stored kubeconfigs under a new key, crash-safe.
 pub mod rotate;
+/// One `hackcoach run` per database: the lock `run` holds and `rotate-key` checks.
+pub mod run_lock;
 /// Team progress in SQLite (the only module that names sqlx).
 pub mod store;
