@@ -100,6 +100,8 @@ pub struct App {
     pub check_slots: crate::cluster::CheckSlots,
     /// One reload at a time, so two coaches reloading at once cannot interleave.
     reload_lock: std::sync::Mutex<()>,
+    /// What `/metrics` reports; also holds whether the gateway is connected, for `/healthz`.
+    pub metrics: crate::ops::Metrics,
 }
 
 impl App {
@@ -112,6 +114,7 @@ impl App {
             kubeconfig_key: tokio::sync::OnceCell::new(),
             check_slots,
             reload_lock: std::sync::Mutex::new(()),
+            metrics: crate::ops::Metrics::new(std::time::SystemTime::now()),
         }
     }
 

@@ -16,6 +16,7 @@ use crate::commands::{self, Invocation, parse_slash};
 use crate::config::Config;
 use crate::discord;
 use crate::lookup::{DocKey, Outcome, SearchOptions};
+use crate::ops;
 use crate::render::{Message, render};
 use crate::reply::Reply;
 
@@ -61,6 +62,8 @@ pub enum CliCommand {
     /// Re-seal every stored kubeconfig with a new key (stop the bot first); rerun to finish
     /// an interrupted rotation.
     RotateKey,
+    /// Ask a running bot's /healthz (the [ops] listener): exit 0 when healthy, 1 otherwise.
+    Health(HealthArgs),
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +71,13 @@ pub struct BackupArgs {
     /// Where to write the copy; must not exist yet.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The /healthz URL to ask (default: the [ops] listen address, over loopback).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         CliCommand::Commands(args) => application_commands(args),
         CliCommand::Backup(args) => backup(config, args).await,
         CliCommand::RotateKey => rotate_key(config).await,
+        CliCommand::Health(args) => health(config, args).await,
     }
 }
 
@@ -266,14 +277,22 @@ async fn rotate_key(config: Config) -> anyhow::Result<i32> {
     }
 }
 
-/// `run`: the token is checked before anything else, so a missing one fails fast.
+/// `run`: the token is checked before anything else, so a missing one fails fast. The
+/// operations endpoints, when enabled, listen from before the gateway connects until the
+/// bot has stopped.
 async fn serve(config: Config) -> anyhow::Result<i32> {
     let connection = discord::Connection::from_env()?;
     let _one_bot = run_lock(&config, "start the bot")?;
     let app = Arc::new(App::open(config).await?);
     #[cfg(unix)]
     tokio::spawn(reload_on_hangup(Arc::clone(&app)));
-    discord::serve(app, connection, discord::Options::default(), shutdown_signal()).await?;
+    let ops =
+        if app.config.ops.enabled { Some(ops::start(Arc::clone(&app), app.config.ops.listen).await?) } else { None };
+    let served = discord::serve(app, connection, discord::Options::default(), shutdown_signal()).await;
+    if let Some(ops) = ops {
+        ops.stop().await;
+    }
+    served?;
     Ok(0)
 }
 
@@ -301,6 +320,39 @@ async fn reload_on_hangup(app: Arc<App>) {
         match tokio::task::spawn_blocking(move || app.reload_guide()).await {
             Ok(outcome) => crate::commands::log_reload(&outcome, "SIGHUP"),
             Err(error) => tracing::error!(error = %error, "the guide reload task failed"),
+        }
+    }
+}
+
+/// How long `health` waits for the whole answer: Docker's HEALTHCHECK gives it a few seconds.
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `health`: exit 0 when /healthz answers 200; otherwise 1, the reason on stderr.
+async fn health(config: Config, args: HealthArgs) -> anyhow::Result<i32> {
+    let url = match args.url {
+        Some(url) => url,
+        None if config.ops.enabled => ops::health_url(&config.ops),
+        None => {
+            eprintln!(
+                "unhealthy: the operations endpoints are off in this config; set [ops] enabled = true (and restart \
+                 the bot), or pass --url"
+            );
+            return Ok(1);
+        }
+    };
+    match ops::fetch(&url, HEALTH_TIMEOUT).await {
+        Ok(answer) if answer.status == 200 => {
+            print!("{}", answer.body);
+            Ok(0)
+        }
+        Ok(answer) => {
+            eprintln!("unhealthy: {url} answered {}", answer.status);
+            eprint!("{}", answer.body);
+            Ok(1)
+        }
+        Err(error) => {
+            eprintln!("unhealthy: {error:#}");
+            Ok(1)
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Secrets never live here: the Discord token comes from `DISCORD_TOKEN`, and the
 //! kubeconfig encryption key from a key file or `HACKCOACH_KEY` (see `cluster::crypto`).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -20,6 +21,7 @@ pub struct Config {
     pub hints: HintsConfig,
     pub lookup: LookupConfig,
     pub cluster: ClusterConfig,
+    pub ops: OpsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -110,6 +112,34 @@ impl Default for ClusterConfig {
     }
 }
 
+/// The operations endpoints `/healthz` and `/metrics` (see `ops`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpsConfig {
+    /// Serve the endpoints while `hackcoach run` runs.
+    pub enabled: bool,
+    /// Address and port to listen on: loopback unless the operator says otherwise.
+    #[serde(deserialize_with = "socket_address")]
+    pub listen: SocketAddr,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        OpsConfig { enabled: false, listen: SocketAddr::from(([127, 0, 0, 1], 9184)) }
+    }
+}
+
+/// An IP address and port, refused with a sentence that shows the expected shape.
+fn socket_address<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.trim().parse().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not an IP address and port: write e.g. \"127.0.0.1:9184\" (this machine only) \
+             or \"0.0.0.0:9184\" (every interface)"
+        ))
+    })
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -119,6 +149,7 @@ impl Default for Config {
             hints: HintsConfig::default(),
             lookup: LookupConfig::default(),
             cluster: ClusterConfig::default(),
+            ops: OpsConfig::default(),
         }
     }
 }
@@ -237,6 +268,25 @@ mod tests {
     fn roles_by_id_or_name() {
         let config = Config::parse("[discord]\ncoach_roles = [123, \"Coaches\"]\n").expect("parses");
         assert_eq!(config.discord.coach_roles, [RoleRef::Id(123), RoleRef::Name("Coaches".into())]);
+    }
+
+    #[test]
+    fn the_operations_endpoints_are_off_and_on_loopback_by_default() {
+        let ops = Config::default().ops;
+        assert!(!ops.enabled);
+        assert!(ops.listen.ip().is_loopback(), "{}", ops.listen);
+        let config = Config::parse("[ops]\nenabled = true\nlisten = \"0.0.0.0:9184\"\n").expect("parses");
+        assert_eq!(config.ops.listen, SocketAddr::from(([0, 0, 0, 0], 9184)));
+        assert!(config.ops.enabled);
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_refused_with_the_expected_shape() {
+        for bad in ["localhost:9184", "9184", "127.0.0.1", "127.0.0.1:99999", ""] {
+            let error = Config::parse(&format!("[ops]\nlisten = {bad:?}\n")).expect_err(bad);
+            let message = format!("{error:#}");
+            assert!(message.contains("127.0.0.1:9184") && message.contains("line 2"), "{bad}: {message}");
+        }
     }
 
     fn check_glob(pattern: &str, heading: &str, expected: bool) {

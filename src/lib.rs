@@ -20,6 +20,8 @@ pub mod export;
 pub mod guide;
 /// One index over guide sections (and playbooks) for `/hint`, autocomplete and search.
 pub mod lookup;
+/// Operations endpoints for `run`: `/healthz`, `/metrics` (Prometheus), and `health`'s probe.
+pub mod ops;
 /// Troubleshooting playbooks and the error matcher behind `/troubleshoot`.
 pub mod playbook;
 /// A team's progress through the challenges, computed from its stored history.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::cluster::{self, CheckOptions, CheckRefusal, Report, Severity, SystemResolver, Upload};
+use crate::cluster::{self, CheckOptions, CheckRefusal, Report, SanitizedKubeconfig, Severity, SystemResolver, Upload};
+use crate::ops::CheckOutcome;
 use crate::progress::Progress;
 use crate::reply::Reply;
 use crate::store::LastCheck;
@@ -31,16 +32,7 @@ pub async fn connect(app: &App, invocation: &Invocation, upload: Option<Upload>)
         return Ok(busy());
     };
     let expectations = cluster::Expectations::default();
-    let report = match cluster::check(
-        &kubeconfig,
-        &options,
-        Arc::new(SystemResolver),
-        &expectations,
-        None,
-        invocation.now,
-    )
-    .await
-    {
+    let report = match timed_check(app, &kubeconfig, &options, &expectations, None, invocation).await {
         Ok(report) => report,
         Err(refusal) => return Ok(refused(&refusal.to_string())),
     };
@@ -92,8 +84,7 @@ pub async fn check(app: &App, invocation: &Invocation, challenge: Option<i64>) -
     let Some(_slot) = app.check_slots.acquire(SLOT_WAIT).await else {
         return Ok(busy());
     };
-    let outcome =
-        cluster::check(&kubeconfig, &options, Arc::new(SystemResolver), &expectations, challenge, invocation.now).await;
+    let outcome = timed_check(app, &kubeconfig, &options, &expectations, challenge, invocation).await;
     let report = match outcome {
         Ok(report) => report,
         Err(refusal @ CheckRefusal::OverPrivileged(_)) | Err(refusal @ CheckRefusal::Address(_)) => {
@@ -116,6 +107,28 @@ pub async fn forget(app: &App, invocation: &Invocation) -> anyhow::Result<Reply>
         "This team has no cluster connected."
     };
     Ok(Reply::new("Cluster forgotten", body).private())
+}
+
+/// One check, counted and timed for `/metrics` by how it ended.
+async fn timed_check(
+    app: &App,
+    kubeconfig: &SanitizedKubeconfig,
+    options: &CheckOptions,
+    expectations: &cluster::Expectations,
+    challenge: Option<u32>,
+    invocation: &Invocation,
+) -> Result<Report, CheckRefusal> {
+    let started = std::time::Instant::now();
+    let outcome =
+        cluster::check(kubeconfig, options, Arc::new(SystemResolver), expectations, challenge, invocation.now).await;
+    let counted = match &outcome {
+        Err(_) => CheckOutcome::Refused,
+        Ok(report) if report.findings.iter().any(|f| f.code == "cluster-unreachable") => CheckOutcome::Unreachable,
+        Ok(report) if report.findings.iter().any(|f| f.severity == Severity::Error) => CheckOutcome::Errors,
+        Ok(_) => CheckOutcome::Clean,
+    };
+    app.metrics.record_cluster_check(counted, started.elapsed());
+    outcome
 }
 
 fn team_key(invocation: &Invocation) -> crate::store::TeamKey {

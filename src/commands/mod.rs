@@ -19,6 +19,7 @@ mod troubleshoot;
 use chrono::{DateTime, Utc};
 
 use crate::app::App;
+use crate::ops::CommandOutcome;
 use crate::reply::{Action, Reply};
 
 pub use guide::log as log_reload;
@@ -95,10 +96,13 @@ impl Command {
 }
 
 /// Runs a command. Never fails: internal errors are logged and become an apology.
+/// Every command is counted and timed here, once, for `/metrics`.
 pub async fn execute(app: &App, invocation: &Invocation, command: Command) -> Reply {
     let name = command.name();
-    match run(app, invocation, command).await {
-        Ok(reply) => reply,
+    let started = std::time::Instant::now();
+    let (reply, outcome) = match run(app, invocation, command).await {
+        Ok(reply) if reply.tone == crate::reply::Tone::Refusal => (reply, CommandOutcome::Refused),
+        Ok(reply) => (reply, CommandOutcome::Answered),
         Err(error) => {
             tracing::error!(
                 command = name,
@@ -106,9 +110,11 @@ pub async fn execute(app: &App, invocation: &Invocation, command: Command) -> Re
                 error = format!("{error:#}"),
                 "command failed"
             );
-            Reply::apology()
+            (Reply::apology(), CommandOutcome::Error)
         }
-    }
+    };
+    app.metrics.record_command(name, outcome, started.elapsed());
+    reply
 }
 
 async fn run(app: &App, invocation: &Invocation, command: Command) -> anyhow::Result<Reply> {

@@ -1,5 +1,6 @@
 //! Autocomplete choices for `/hint` topics and `/challenge` numbers, from the in-memory
-//! index. Pure functions (no Discord types) so they are tested and timed directly.
+//! index. Pure functions (no Discord types) so they are tested and timed directly; `timed`
+//! records how long each handler took for `/metrics`.
 //!
 //! Discord's rules: at most 25 choices, names and string values 1 to 100 characters.
 
@@ -8,6 +9,7 @@ use crate::commands::is_coach_only;
 use crate::config::Config;
 use crate::guide::{ChallengeNumber, Section};
 use crate::lookup::{DocKey, Kinds, SearchOptions};
+use crate::ops::{AutocompleteKind, Metrics};
 use crate::render::{limits, truncate};
 use crate::reply::compact_id;
 
@@ -117,6 +119,14 @@ pub fn challenge_choices(knowledge: &Knowledge, partial: &str) -> Vec<(String, C
             (choice_name(&name), number)
         })
         .collect()
+}
+
+/// Runs one autocomplete handler, timing it (lookups included) for `/metrics`.
+pub async fn timed<T>(metrics: &Metrics, kind: AutocompleteKind, handler: impl Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let answer = handler.await;
+    metrics.record_autocomplete(kind, started.elapsed());
+    answer
 }
 
 fn choice_name(text: &str) -> String {

@@ -173,7 +173,10 @@ pub async fn serve(
         tracing::info!("shutting down: closing the Discord shards");
         shard_manager.shutdown_all().await;
     });
+    let latency = tokio::spawn(watch_latency(Arc::clone(&client.shard_manager.runners), Arc::clone(&app)));
     let served = client.start().await.context("connecting to Discord");
+    latency.abort();
+    app.metrics.set_gateway_connected(false);
     tracing::info!("disconnected from Discord");
     if let Ok(store) = app.store() {
         store.close().await;
@@ -217,11 +220,41 @@ async fn on_event(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
-    if let serenity::FullEvent::InteractionCreate { interaction: serenity::Interaction::Component(press) } = event {
-        respond::button(framework.serenity_context, framework.user_data, press).await;
+    let metrics = &framework.user_data.app.metrics;
+    match event {
+        serenity::FullEvent::InteractionCreate { interaction: serenity::Interaction::Component(press) } => {
+            respond::button(framework.serenity_context, framework.user_data, press).await;
+        }
+        serenity::FullEvent::Ready { .. } | serenity::FullEvent::Resume { .. } => metrics.set_gateway_connected(true),
+        // Only a shard leaving Connected clears the flag: stage updates are dispatched on
+        // their own tasks, so an older one (Handshake → Identifying) may arrive after Ready.
+        serenity::FullEvent::ShardStageUpdate { event }
+            if event.old == serenity::ConnectionStage::Connected
+                && event.new != serenity::ConnectionStage::Connected =>
+        {
+            tracing::warn!(stage = %event.new, "the Discord gateway connection is down");
+            metrics.set_gateway_connected(false);
+        }
+        _ => {}
     }
     Ok(())
 }
+
+/// Every few seconds, copies the shards' heartbeat latency into the metrics (the largest
+/// when there are several; unknown until a heartbeat is acknowledged).
+async fn watch_latency(runners: Arc<tokio::sync::Mutex<RunnerMap>>, app: Arc<App>) {
+    let mut ticks = tokio::time::interval(LATENCY_POLL);
+    loop {
+        ticks.tick().await;
+        let latency = runners.lock().await.values().filter_map(|runner| runner.latency).max();
+        app.metrics.set_gateway_latency(latency);
+    }
+}
+
+type RunnerMap = std::collections::HashMap<serenity::ShardId, serenity::ShardRunnerInfo>;
+
+/// How often `watch_latency` looks.
+const LATENCY_POLL: Duration = Duration::from_secs(5);
 
 /// Logs what went wrong. Never shows internal text to the user: command bodies answer
 /// every interaction themselves, so what reaches here is a failure to send.

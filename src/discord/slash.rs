@@ -6,6 +6,7 @@
 use poise::serenity_prelude as serenity;
 
 use crate::commands::{COMMANDS, Command};
+use crate::ops::AutocompleteKind;
 
 use super::{Context, Data, Error, autocomplete, respond};
 
@@ -206,27 +207,40 @@ async fn help(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 async fn topic_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let is_coach = respond::autocomplete_is_coach(ctx).await;
-    let team_challenge = respond::team_challenge(ctx).await;
-    let knowledge = ctx.data().app.knowledge();
-    let choices = autocomplete::topic_choices(&knowledge, &ctx.data().app.config, partial, team_challenge, is_coach);
-    serenity::CreateAutocompleteResponse::new().set_choices(
-        choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
-    )
+    autocomplete::timed(&ctx.data().app.metrics, AutocompleteKind::Topic, async {
+        let is_coach = respond::autocomplete_is_coach(ctx).await;
+        let team_challenge = respond::team_challenge(ctx).await;
+        let knowledge = ctx.data().app.knowledge();
+        let choices =
+            autocomplete::topic_choices(&knowledge, &ctx.data().app.config, partial, team_challenge, is_coach);
+        serenity::CreateAutocompleteResponse::new().set_choices(
+            choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
+        )
+    })
+    .await
 }
 
 async fn problem_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let knowledge = ctx.data().app.knowledge();
-    let choices = autocomplete::problem_choices(&knowledge, partial);
-    serenity::CreateAutocompleteResponse::new().set_choices(
-        choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
-    )
+    autocomplete::timed(&ctx.data().app.metrics, AutocompleteKind::Problem, async {
+        let knowledge = ctx.data().app.knowledge();
+        let choices = autocomplete::problem_choices(&knowledge, partial);
+        serenity::CreateAutocompleteResponse::new().set_choices(
+            choices.into_iter().map(|choice| serenity::AutocompleteChoice::new(choice.name, choice.value)).collect(),
+        )
+    })
+    .await
 }
 
 async fn challenge_autocomplete(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let knowledge = ctx.data().app.knowledge();
-    let choices = autocomplete::challenge_choices(&knowledge, partial);
-    serenity::CreateAutocompleteResponse::new().set_choices(
-        choices.into_iter().map(|(name, number)| serenity::AutocompleteChoice::new(name, i64::from(number))).collect(),
-    )
+    autocomplete::timed(&ctx.data().app.metrics, AutocompleteKind::Challenge, async {
+        let knowledge = ctx.data().app.knowledge();
+        let choices = autocomplete::challenge_choices(&knowledge, partial);
+        serenity::CreateAutocompleteResponse::new().set_choices(
+            choices
+                .into_iter()
+                .map(|(name, number)| serenity::AutocompleteChoice::new(name, i64::from(number)))
+                .collect(),
+        )
+    })
+    .await
 }

@@ -380,6 +380,21 @@ impl Store {
         Ok(lines.join("\n"))
     }
 
+    /// Proves the database takes a writer now, for `/healthz`: takes SQLite's write lock
+    /// (`BEGIN IMMEDIATE`) and rolls back, all within `timeout`. Fails when the store is
+    /// closed, the file cannot be written by this process, or another writer has held
+    /// the lock for longer than `timeout`. Nothing is written.
+    pub async fn probe_write(&self, timeout: std::time::Duration) -> anyhow::Result<()> {
+        let probe = async {
+            let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("taking the database's write lock")?;
+            tx.rollback().await.context("releasing the database's write lock")
+        };
+        // Cancelling is safe: sqlx rolls back a BEGIN that completes after its caller left.
+        tokio::time::timeout(timeout, probe)
+            .await
+            .map_err(|_| anyhow::anyhow!("the database's write lock was not free within {timeout:?}"))?
+    }
+
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;

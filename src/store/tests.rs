@@ -382,3 +382,33 @@ async fn a_sealed_kubeconfig_is_saved_replaced_and_forgotten_with_its_last_check
     assert_eq!(store.sealed_kubeconfig(team.id).await.expect("read"), None);
     assert_eq!(store.last_check(team.id).await.expect("read"), None, "the last check goes with it");
 }
+
+#[tokio::test]
+async fn the_write_probe_takes_the_write_lock_and_fails_while_another_writer_holds_it() {
+    use sqlx::ConnectOptions as _;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("probe.db");
+    let store = Store::open(&path.display().to_string()).await.expect("open");
+    let timeout = std::time::Duration::from_millis(300);
+    store.probe_write(timeout).await.expect("a fresh database takes a writer");
+
+    // Another process's writer: a separate connection holding the write lock.
+    let mut other = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).connect().await.expect("connect");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
+    let started = std::time::Instant::now();
+    let error = store.probe_write(timeout).await.expect_err("the lock is held");
+    assert!(format!("{error:#}").contains("write lock was not free"), "{error:#}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+
+    sqlx::query("ROLLBACK").execute(&mut other).await.expect("release the write lock");
+    // The cancelled probe's BEGIN may still be waiting in its connection; the next one gets through.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while store.probe_write(timeout).await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "the probe never recovered after the lock was released");
+    }
+    let team = store.team(KEY, "team-red", 1, at(1)).await.expect("writes work after probing");
+    assert_eq!(team.name, "team-red");
+    store.close().await;
+    let error = store.probe_write(timeout).await.expect_err("closed");
+    assert!(format!("{error:#}").contains("write lock"), "{error:#}");
+}
