@@ -181,10 +181,10 @@ impl Metrics {
         // the first scrape; commands appear when first run (prometheus-client leaves empty
         // families out of the exposition).
         for kind in [AutocompleteKind::Topic, AutocompleteKind::Problem, AutocompleteKind::Challenge] {
-            autocomplete_seconds.get_or_create(&KindLabel { kind: kind.label() });
+            let _ = autocomplete_seconds.get_or_create(&KindLabel { kind: kind.label() });
         }
         for outcome in [CheckOutcome::Clean, CheckOutcome::Errors, CheckOutcome::Unreachable, CheckOutcome::Refused] {
-            cluster_checks.get_or_create(&OutcomeLabel { outcome: outcome.label() });
+            let _ = cluster_checks.get_or_create(&OutcomeLabel { outcome: outcome.label() });
         }
         Metrics {
             registry,
