@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fake_discord::{FakeDiscord, GUILD_ID, Person};
-use hackcoach::ops::{Answer, fetch};
+use hackcoach::config::Config;
+use hackcoach::ops::{Answer, fetch, health_url};
 use serde_json::json;
 
 const TOKEN: &str = "ops-test-token-T3BzRW5kcG9pbnRz";
@@ -153,4 +154,13 @@ async fn the_bot_serves_healthz_and_metrics_and_closes_them_on_sigterm() {
         .expect("run hackcoach health after exit");
     assert_eq!(after.status.code(), Some(1), "{after:?}");
     assert!(String::from_utf8_lossy(&after.stderr).starts_with("unhealthy: connecting to"), "{after:?}");
+}
+
+#[test]
+fn the_image_config_enables_the_listener_its_healthcheck_asks() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/config.toml");
+    let config = Config::load(Some(&path)).expect("deploy/config.toml parses");
+    assert!(config.ops.enabled, "`hackcoach health` (HEALTHCHECK, Kubernetes probes) needs [ops] enabled");
+    assert!(config.ops.listen.ip().is_loopback(), "the image listens on loopback only: {}", config.ops.listen);
+    assert_eq!(health_url(&config.ops), "http://127.0.0.1:9184/healthz");
 }
