@@ -25,6 +25,7 @@ impl Store {
         by: u64,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO cluster_credentials (team_id, sealed, server, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (team_id) DO UPDATE SET sealed = excluded.sealed, server = excluded.server,
@@ -53,6 +54,7 @@ impl Store {
 
     /// Deletes the team's kubeconfig and last check; `true` when there was a kubeconfig.
     pub async fn forget_kubeconfig(&self, team_id: i64) -> anyhow::Result<bool> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await.context("starting to forget a kubeconfig")?;
         let deleted = sqlx::query("DELETE FROM cluster_credentials WHERE team_id = ?1")
             .bind(team_id)
@@ -71,6 +73,7 @@ impl Store {
 
     /// Records the team's latest check, replacing the previous one.
     pub async fn record_check(&self, team_id: i64, check: &LastCheck) -> anyhow::Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO cluster_checks (team_id, checked_at, errors, warnings, summary) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (team_id) DO UPDATE SET checked_at = excluded.checked_at, errors = excluded.errors,

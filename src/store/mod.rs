@@ -5,12 +5,18 @@
 //! `BEGIN IMMEDIATE` transactions: the write lock is taken up front, so two coaches
 //! approving at once queue behind the busy timeout instead of one losing its update or
 //! failing with "database is locked" when upgrading a read lock.
+//!
+//! Inside one process, writers first queue on `Store::writer`, first come first served,
+//! so they never meet SQLite's busy handler: it sleeps and polls, which made the slowest
+//! approvals wait far longer than the queue in front of them (BENCHMARKS.md). The busy
+//! timeout still covers another process writing the same file.
 
 mod cluster;
 mod maintenance;
 mod open;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -27,6 +33,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Held by the one write in progress in this process; tokio's mutex is fair, so
+    /// writers take turns in arrival order.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A team is a channel of a guild.
@@ -147,13 +156,23 @@ impl Store {
     /// Wraps a pool that already has the migrations applied (`#[sqlx::test]`).
     #[cfg(test)]
     fn from_pool(pool: SqlitePool) -> Store {
-        Store { pool }
+        Store::new(pool)
+    }
+
+    fn new(pool: SqlitePool) -> Store {
+        Store { pool, writer: Arc::default() }
+    }
+
+    /// Waits for this process's turn to write; the write runs while the guard lives.
+    async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writer.lock().await
     }
 
     /// The team of a channel, created (named after the channel) on first use; records
     /// `now` as its latest activity.
     pub async fn team(&self, key: TeamKey, channel_name: &str, by: u64, now: DateTime<Utc>) -> anyhow::Result<Team> {
         let at = millis(now);
+        let _turn = self.write_turn().await;
         let row: TeamRow = sqlx::query_as(
             "INSERT INTO teams (guild_id, channel_id, name, created_at, created_by, last_activity_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?4)
@@ -185,6 +204,7 @@ impl Store {
 
     /// Renames a team, keeping the old name in `team_renames`.
     pub async fn rename_team(&self, team_id: i64, new_name: &str, by: u64, now: DateTime<Utc>) -> anyhow::Result<Team> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a rename")?;
         let old_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = ?")
             .bind(team_id)
@@ -228,6 +248,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<ApproveOutcome> {
         let ApprovalRequest { challenge, earlier, coach, note, force } = request;
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting an approval")?;
         let live = live_approvals(&mut tx, team_id).await?;
         if let Some(existing) = live.iter().find(|a| a.challenge == challenge).cloned() {
@@ -270,6 +291,7 @@ impl Store {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<RevokeOutcome> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a revocation")?;
         let live = live_approvals(&mut tx, team_id).await?;
         let Some(mut approval) = live.into_iter().find(|a| a.challenge == challenge) else {
@@ -304,7 +326,8 @@ impl Store {
     }
 
     /// Reveals one more step of a section for a team (never past `steps`) and returns how
-    /// many steps are now revealed. One statement, so concurrent reveals never lose a step.
+    /// many steps are now revealed, recording the team's activity in the same synced commit.
+    /// The count is one statement, so concurrent reveals never lose a step.
     pub async fn reveal_hint(
         &self,
         team_id: i64,
@@ -316,6 +339,8 @@ impl Store {
     ) -> anyhow::Result<u32> {
         anyhow::ensure!(steps >= 1, "a section without steps has nothing to reveal");
         let at = millis(now);
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a hint")?;
         let revealed: i64 = sqlx::query_scalar(
             "INSERT INTO hint_reveals (team_id, section_id, challenge, revealed, first_by, first_at, last_by, last_at)
              VALUES (?1, ?2, ?3, 1, ?4, ?5, ?4, ?5)
@@ -329,15 +354,11 @@ impl Store {
         .bind(db_id(by))
         .bind(at)
         .bind(steps)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .context("recording a hint")?;
-        sqlx::query("UPDATE teams SET last_activity_at = max(last_activity_at, ?) WHERE id = ?")
-            .bind(at)
-            .bind(team_id)
-            .execute(&self.pool)
-            .await
-            .context("recording activity")?;
+        touch(&mut tx, team_id, now).await?;
+        tx.commit().await.context("committing a hint")?;
         Ok(u32::try_from(revealed).unwrap_or(0))
     }
 

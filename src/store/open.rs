@@ -93,7 +93,21 @@ impl Store {
             .await
             .map_err(|error| OpenError::File { path: path.clone(), detail: error.to_string() })?;
         migrate(&pool).await.map_err(|error| OpenError::Migrate { path: path.clone(), detail: error.to_string() })?;
-        Ok(Store { pool })
+        Ok(Store::new(pool))
+    }
+
+    /// Opens an existing database to read only (checks after a run, reports): never
+    /// creates, migrates or writes it, and refuses a file that is not a hackcoach database.
+    pub async fn open_read_only(location: &str) -> Result<Store, OpenError> {
+        let path = database_path(location);
+        inspect(&path).await?;
+        let options = SqliteConnectOptions::new().filename(&path).read_only(true).create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(|error| OpenError::File { path: path.clone(), detail: error.to_string() })?;
+        Ok(Store::new(pool))
     }
 }
 
@@ -112,7 +126,7 @@ async fn open_in_memory() -> Result<Store, OpenError> {
         .await
         .map_err(|error| OpenError::File { path: path.clone(), detail: error.to_string() })?;
     migrate(&pool).await.map_err(|error| OpenError::Migrate { path, detail: error.to_string() })?;
-    Ok(Store { pool })
+    Ok(Store::new(pool))
 }
 
 /// Applies the migrations. Two processes starting on a fresh file at once (two `ask`
