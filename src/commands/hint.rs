@@ -11,7 +11,7 @@ use crate::lookup::{DocKey, Outcome};
 use crate::reply::{Action, ButtonStyle, Reply, Source, Tone, resolve_id};
 
 use super::Invocation;
-use super::team::team_of;
+use super::team::{team_for_reading, team_of};
 
 /// A best result scoring at least this is shown even when a runner-up is close (with the
 /// runners-up offered as buttons); below it, the reply only offers choices.
@@ -167,7 +167,12 @@ async fn reveal_steps(
     let steps = section.steps();
     let total = u32::try_from(steps.len()).unwrap_or(u32::MAX);
     let store = app.store()?;
-    let team = team_of(store, invocation).await?;
+    // A reveal records the team's activity in its own commit (one synced write instead
+    // of two); only a page turn, which reveals nothing, records it here.
+    let team = match step {
+        Step::Next => team_for_reading(store, invocation).await?,
+        Step::Same => team_of(store, invocation).await?,
+    };
     let mut revealed = match step {
         Step::Next => 0,
         Step::Same => store.revealed(team.id, &section.id).await?,
