@@ -17,6 +17,7 @@
 //! - mentions never ping: `allowed_mentions` is empty on every message.
 
 mod autocomplete;
+mod drain;
 mod respond;
 mod slash;
 
@@ -31,6 +32,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::app::App;
 
 pub use autocomplete::{Choice, challenge_choices, problem_choices, topic_choices};
+pub use drain::RESTARTING;
 pub use respond::{MemberFacts, is_coach};
 
 /// What every command handler can reach.
@@ -120,8 +122,14 @@ fn is_loopback_url(url: &str) -> bool {
     matches!(host, "127.0.0.1" | "localhost" | "[::1]")
 }
 
+/// How long a shutdown waits for the interactions in flight before closing the shards.
+const DRAIN: Duration = Duration::from_secs(3);
+/// How long it then waits for interactions read just before the shards closed (refusals).
+const SETTLE: Duration = Duration::from_secs(1);
+
 /// Connects to Discord, registers the commands, and serves until `shutdown` completes;
-/// then closes the shards and returns.
+/// then refuses new interactions, lets those in flight finish (up to `DRAIN`), closes the
+/// shards and the database, and returns.
 pub async fn serve(
     app: Arc<App>,
     connection: Connection,
@@ -163,13 +171,22 @@ pub async fn serve(
         })
         .build();
 
+    let gate = Arc::new(drain::Gate::default());
+    let framework = drain::Tracked { inner: framework, gate: Arc::clone(&gate) };
     let mut client = serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
         .framework(framework)
         .await
         .context("building the Discord client")?;
     let shard_manager = Arc::clone(&client.shard_manager);
+    let draining = Arc::clone(&gate);
     tokio::spawn(async move {
         shutdown.await;
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        draining.close();
+        tracing::info!(in_flight = draining.in_flight(), "shutting down: refusing new interactions");
+        if !draining.idle(deadline).await {
+            tracing::warn!(in_flight = draining.in_flight(), "interactions still running after {DRAIN:?}; stopping");
+        }
         tracing::info!("shutting down: closing the Discord shards");
         shard_manager.shutdown_all().await;
     });
@@ -178,6 +195,12 @@ pub async fn serve(
     latency.abort();
     app.metrics.set_gateway_connected(false);
     tracing::info!("disconnected from Discord");
+    // Events read just before the shards closed run in tasks serenity spawned; give them a
+    // moment to start, then to send their answers, before the database closes.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    if !gate.idle(tokio::time::Instant::now() + SETTLE).await {
+        tracing::warn!(in_flight = gate.in_flight(), "interactions still running at exit");
+    }
     if let Ok(store) = app.store() {
         store.close().await;
         tracing::info!("database closed");

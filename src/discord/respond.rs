@@ -78,6 +78,28 @@ pub(super) async fn refuse(ctx: &serenity::Context, interaction: &serenity::Comm
     }
 }
 
+/// Answers a slash command, or a press of one of our buttons, with a private sentence
+/// instead of running it. False for anything else (autocomplete, others' components),
+/// which the caller handles as usual.
+pub(super) async fn refuse_interaction(
+    ctx: &serenity::Context,
+    interaction: &serenity::Interaction,
+    sentence: &str,
+) -> bool {
+    let (target, name) = match interaction {
+        serenity::Interaction::Command(command) => (Target::Command(command), command.data.name.as_str()),
+        serenity::Interaction::Component(press) if Action::parse(&press.data.custom_id).is_some() => {
+            (Target::Component(press), "button")
+        }
+        _ => return false,
+    };
+    match respond_now(&ctx.http, target, &Reply::refusal(sentence), Kind::New).await {
+        Ok(()) => tracing::info!(command = name, "refused while shutting down"),
+        Err(error) => tracing::error!(error = format!("{error:#}"), "refusing an interaction failed"),
+    }
+    true
+}
+
 /// Handles a button press whose custom id is one of ours; ignores any other.
 pub(super) async fn button(ctx: &serenity::Context, data: &Data, press: &serenity::ComponentInteraction) {
     let Some(action) = Action::parse(&press.data.custom_id) else {
