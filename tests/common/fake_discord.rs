@@ -6,11 +6,13 @@
 //! and waits for the callback, edit or follow-up the bot makes. Payloads follow
 //! Discord's documented shapes (developers docs: Interactions, Gateway Events), with
 //! only the fields a bot reads. Reusable by soak tests: many interactions can be in
-//! flight; `wait_for` matches on each one's token.
+//! flight; `wait_for` matches on each one's token, and `watch` hands every request for
+//! one interaction to the test with the time it arrived, without keeping it in the log.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode, Uri};
@@ -37,6 +39,13 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub body: Value,
+}
+
+/// A request for a watched interaction, with the moment the fake received it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub at: Instant,
+    pub request: Request,
 }
 
 /// Someone in the guild.
@@ -85,6 +94,11 @@ impl Person {
 
 struct State {
     requests: Mutex<Vec<Request>>,
+    /// Interaction tokens a test watches, and where their requests go.
+    watchers: Mutex<HashMap<String, mpsc::UnboundedSender<Answer>>>,
+    /// Dispatches written to the gateway, and whether the bot has closed it.
+    dispatched: AtomicU64,
+    gateway_closes: AtomicU64,
     /// Bumped on every recorded request, so waiters wake up.
     changes: watch::Sender<u64>,
     /// The open gateway connection's outbox.
@@ -97,6 +111,17 @@ struct State {
 
 impl State {
     fn record(&self, request: Request) {
+        if let Some(token) = interaction_token(&request.path).map(str::to_string) {
+            let watcher = self.watchers.lock().ok().and_then(|w| w.get(&token).cloned());
+            if let Some(watcher) = watcher {
+                if watcher.send(Answer { at: Instant::now(), request }).is_err()
+                    && let Ok(mut watchers) = self.watchers.lock()
+                {
+                    watchers.remove(&token);
+                }
+                return;
+            }
+        }
         if let Ok(mut requests) = self.requests.lock() {
             requests.push(request);
         }
@@ -134,6 +159,9 @@ impl FakeDiscord {
         let gateway_url = format!("ws://{}", gateway.local_addr().expect("gateway address"));
         let state = Arc::new(State {
             requests: Mutex::new(Vec::new()),
+            watchers: Mutex::new(HashMap::new()),
+            dispatched: AtomicU64::new(0),
+            gateway_closes: AtomicU64::new(0),
             changes: watch::channel(0).0,
             gateway: Mutex::new(None),
             identifies: AtomicU64::new(0),
@@ -147,6 +175,11 @@ impl FakeDiscord {
                 let state = Arc::clone(&state);
                 async move { rest_handler(&state, method, uri, body) }
             }
+        });
+        // Small writes go out at once (no Nagle): otherwise a frame or response written
+        // while the previous one is unacknowledged waits for a delayed ACK, 40 ms on Linux.
+        let rest = axum::serve::ListenerExt::tap_io(rest, |stream: &mut tokio::net::TcpStream| {
+            let _ = stream.set_nodelay(true);
         });
         let rest_task = tokio::spawn(async move {
             let _ = axum::serve(rest, router).await;
@@ -204,10 +237,40 @@ impl FakeDiscord {
 
     /// Sends a dispatch event (`op` 0) on the open gateway connection.
     pub fn dispatch(&self, event: &str, data: Value) {
+        let sent = self.try_dispatch(event, data);
+        assert!(sent.is_some(), "no gateway connection to dispatch {event} on");
+    }
+
+    /// Sends a dispatch event if a gateway connection is open, and returns its sequence
+    /// number: the gateway writes dispatches in this order, so the bot reads them in it.
+    pub fn try_dispatch(&self, event: &str, data: Value) -> Option<u64> {
+        let gateway = self.state.gateway.lock().ok()?;
+        let outbox = gateway.as_ref()?;
+        // Numbered under the lock, so sequence order is the order on the wire.
         let sequence = self.state.sequence.fetch_add(1, Ordering::Relaxed) + 1;
         let payload = json!({ "op": 0, "t": event, "s": sequence, "d": data });
-        let sent = self.state.gateway.lock().ok().and_then(|g| g.as_ref().map(|tx| tx.send(payload).is_ok()));
-        assert_eq!(sent, Some(true), "no gateway connection to dispatch {event} on");
+        outbox.send(payload).ok()?;
+        Some(sequence)
+    }
+
+    /// Routes every later request for the interaction with this token to the receiver
+    /// (instead of the log), stamped with its arrival time. Call before dispatching it.
+    pub fn watch(&self, token: &str) -> mpsc::UnboundedReceiver<Answer> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        if let Ok(mut watchers) = self.state.watchers.lock() {
+            watchers.insert(token.to_string(), sender);
+        }
+        receiver
+    }
+
+    /// How many dispatches the gateway has written to the bot.
+    pub fn dispatched(&self) -> u64 {
+        self.state.dispatched.load(Ordering::Relaxed)
+    }
+
+    /// How many times the bot closed its gateway connection with a Close frame.
+    pub fn gateway_closes(&self) -> u64 {
+        self.state.gateway_closes.load(Ordering::Relaxed)
     }
 
     /// Sends an interaction and returns its (id, token).
@@ -237,6 +300,17 @@ impl FakeDiscord {
         let message = self.message_json(&json!({ "embeds": [], "components": components }));
         let data = json!({ "custom_id": custom_id, "component_type": 2 });
         self.interaction(3, person, data, Some(message))
+    }
+
+    /// The same interaction in another channel of the guild (a team channel `name`).
+    pub fn in_channel(mut interaction: Value, channel_id: u64, name: &str) -> Value {
+        interaction["channel_id"] = json!(channel_id.to_string());
+        interaction["channel"]["id"] = json!(channel_id.to_string());
+        interaction["channel"]["name"] = json!(name);
+        if interaction.get("message").is_some() {
+            interaction["message"]["channel_id"] = json!(channel_id.to_string());
+        }
+        interaction
     }
 
     fn interaction(&self, kind: u8, person: &Person, data: Value, message: Option<Value>) -> Value {
@@ -293,6 +367,16 @@ fn message_json(state: &State, body: &Value) -> Value {
         "webhook_id": APP_ID.to_string(),
         "flags": body.get("flags").cloned().unwrap_or(json!(0))
     })
+}
+
+/// The interaction token in a callback, edit or follow-up path.
+fn interaction_token(path: &str) -> Option<&str> {
+    let parts: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    match parts.as_slice() {
+        ["interactions", _, token, "callback"] => Some(token),
+        ["webhooks", _, token, ..] => Some(token),
+        _ => None,
+    }
 }
 
 fn rest_handler(state: &State, method: Method, uri: Uri, body: Bytes) -> Response {
@@ -353,6 +437,7 @@ fn bot_user() -> Value {
 /// One gateway connection: HELLO, then IDENTIFY → READY, heartbeats → ACK, and the
 /// test's dispatches.
 async fn serve_gateway(state: Arc<State>, stream: tokio::net::TcpStream) {
+    let _ = stream.set_nodelay(true);
     let Ok(socket) = tokio_tungstenite::accept_async(stream).await else { return };
     let (mut sink, mut source) = socket.split();
     let (outbox, mut dispatches) = mpsc::unbounded_channel::<Value>();
@@ -366,7 +451,12 @@ async fn serve_gateway(state: Arc<State>, stream: tokio::net::TcpStream) {
                 let Some(Ok(message)) = incoming else { break };
                 let text = match message {
                     WsMessage::Text(text) => text,
-                    WsMessage::Close(_) => break,
+                    WsMessage::Close(_) => {
+                        // Answer the close as Discord does, so the bot's shard stops at once.
+                        state.gateway_closes.fetch_add(1, Ordering::Relaxed);
+                        let _ = sink.close().await;
+                        break;
+                    }
                     _ => continue,
                 };
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
@@ -397,6 +487,7 @@ async fn serve_gateway(state: Arc<State>, stream: tokio::net::TcpStream) {
             }
             Some(dispatch) = dispatches.recv() => {
                 if sink.send(WsMessage::text(dispatch.to_string())).await.is_err() { break; }
+                state.dispatched.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
