@@ -98,3 +98,45 @@ impl<F: serenity::Framework> serenity::Framework for Tracked<F> {
         self.inner.dispatch(ctx, event).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn check(passes: usize, release_after: Option<Duration>, wait: Duration, expected_idle: bool) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+        runtime.block_on(async {
+            let gate = Arc::new(Gate::default());
+            let held: Vec<Pass> = (0..passes).map(|_| gate.enter()).collect();
+            assert_eq!(gate.in_flight(), passes);
+            if let Some(after) = release_after {
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    drop(held);
+                });
+            } else {
+                std::mem::forget(held);
+            }
+            let idle = gate.idle(Instant::now() + wait).await;
+            assert_eq!(idle, expected_idle, "{passes} passes, released after {release_after:?}, waited {wait:?}");
+        });
+    }
+
+    #[test]
+    fn idle_waits_for_every_pass_up_to_the_deadline() {
+        check(0, None, Duration::ZERO, true);
+        check(3, Some(Duration::from_millis(10)), Duration::from_secs(2), true);
+        check(1, None, Duration::from_millis(30), false);
+        check(2, Some(Duration::from_secs(5)), Duration::from_millis(30), false);
+    }
+
+    #[test]
+    fn a_closed_gate_stays_closed() {
+        let gate = Gate::default();
+        assert!(!gate.is_closed());
+        gate.close();
+        assert!(gate.is_closed());
+    }
+}
