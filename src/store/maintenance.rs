@@ -84,6 +84,7 @@ impl Store {
         &self,
         mut decide: impl FnMut(TeamKey, &[u8]) -> anyhow::Result<Reseal>,
     ) -> anyhow::Result<ResealOutcome> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting the re-seal")?;
         let rows: Vec<(i64, i64, i64, String, Vec<u8>)> = sqlx::query_as(
             "SELECT c.team_id, t.guild_id, t.channel_id, t.name, c.sealed
