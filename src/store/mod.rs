@@ -407,6 +407,8 @@ impl Store {
     /// the lock for longer than `timeout`. Nothing is written.
     pub async fn probe_write(&self, timeout: std::time::Duration) -> anyhow::Result<()> {
         let probe = async {
+            // In the queue like any writer, so the wait counts against `timeout`.
+            let _turn = self.write_turn().await;
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("taking the database's write lock")?;
             tx.rollback().await.context("releasing the database's write lock")
         };
