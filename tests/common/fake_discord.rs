@@ -104,6 +104,8 @@ struct State {
     /// The open gateway connection's outbox.
     gateway: Mutex<Option<mpsc::UnboundedSender<Value>>>,
     identifies: AtomicU64,
+    /// Files served at `/api/v10/attachments/ID/NAME`, as Discord's CDN serves uploads.
+    attachments: Mutex<HashMap<String, Vec<u8>>>,
     sequence: AtomicU64,
     next_id: AtomicU64,
     gateway_url: String,
@@ -168,6 +170,7 @@ impl FakeDiscord {
             sequence: AtomicU64::new(0),
             next_id: AtomicU64::new(910_000_000_000_000_000),
             gateway_url: gateway_url.clone(),
+            attachments: Mutex::new(HashMap::new()),
         });
         let router = axum::Router::new().fallback({
             let state = Arc::clone(&state);
@@ -282,6 +285,35 @@ impl FakeDiscord {
     }
 
     /// An APPLICATION_COMMAND interaction (type 2) for `/name options…` in the team channel.
+    /// A slash command `name sub` with one attachment option: the file is served by the
+    /// fake (on 127.0.0.1, as Discord's CDN would serve it) and resolved in the interaction.
+    pub fn slash_command_with_attachment(
+        &self,
+        person: &Person,
+        name: &str,
+        sub: &str,
+        option: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Value {
+        let id = self.state.id().to_string();
+        let url = format!("{}/api/v10/attachments/{id}/{file_name}", self.api_url);
+        let size = bytes.len();
+        if let Ok(mut files) = self.state.attachments.lock() {
+            files.insert(id.clone(), bytes);
+        }
+        let options = json!([{ "name": sub, "type": 1, "options": [{ "name": option, "type": 11, "value": id }] }]);
+        let data = json!({
+            "id": self.state.id().to_string(), "name": name, "type": 1, "options": options,
+            "guild_id": GUILD_ID.to_string(),
+            "resolved": { "attachments": { id.clone(): {
+                "id": id, "filename": file_name, "size": size, "url": url, "proxy_url": url,
+                "content_type": "application/yaml"
+            } } }
+        });
+        self.interaction(2, person, data, None)
+    }
+
     pub fn slash_command(&self, person: &Person, name: &str, options: Value) -> Value {
         let data = json!({ "id": self.state.id().to_string(), "name": name, "type": 1, "options": options, "guild_id": GUILD_ID.to_string() });
         self.interaction(2, person, data, None)
@@ -387,6 +419,12 @@ fn rest_handler(state: &State, method: Method, uri: Uri, body: Bytes) -> Respons
     let ok = |value: Value| (StatusCode::OK, axum::Json(value)).into_response();
     match (method.as_str(), parts.as_slice()) {
         ("GET", ["gateway"]) => ok(json!({ "url": state.gateway_url })),
+        ("GET", ["attachments", id, _]) => {
+            match state.attachments.lock().ok().and_then(|files| files.get(*id).cloned()) {
+                Some(bytes) => (StatusCode::OK, bytes).into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
         ("GET", ["users", "@me"]) => ok(bot_user()),
         ("PUT", ["applications", _, "guilds", guild, "commands"]) => ok(registered(state, &json_body, Some(guild))),
         ("PUT", ["applications", _, "commands"]) => ok(registered(state, &json_body, None)),
