@@ -25,21 +25,27 @@ impl Store {
         by: u64,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
+        let (sealed, server) = (sealed.to_vec(), server.to_string());
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    sqlx::query(
             "INSERT INTO cluster_credentials (team_id, sealed, server, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (team_id) DO UPDATE SET sealed = excluded.sealed, server = excluded.server,
                  saved_at = excluded.saved_at, saved_by = excluded.saved_by",
         )
         .bind(team_id)
-        .bind(sealed)
-        .bind(server)
+        .bind(&sealed)
+        .bind(&server)
         .bind(millis(now))
         .bind(db_id(by))
-        .execute(&self.pool)
+        .execute(&mut *connection)
         .await
         .context("saving the team's sealed kubeconfig")?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// The team's sealed kubeconfig, if it connected one.
@@ -54,27 +60,33 @@ impl Store {
 
     /// Deletes the team's kubeconfig and last check; `true` when there was a kubeconfig.
     pub async fn forget_kubeconfig(&self, team_id: i64) -> anyhow::Result<bool> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin().await.context("starting to forget a kubeconfig")?;
-        let deleted = sqlx::query("DELETE FROM cluster_credentials WHERE team_id = ?1")
-            .bind(team_id)
-            .execute(&mut *tx)
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let deleted = sqlx::query("DELETE FROM cluster_credentials WHERE team_id = ?1")
+                        .bind(team_id)
+                        .execute(&mut *connection)
+                        .await
+                        .context("deleting the team's kubeconfig")?
+                        .rows_affected();
+                    sqlx::query("DELETE FROM cluster_checks WHERE team_id = ?1")
+                        .bind(team_id)
+                        .execute(&mut *connection)
+                        .await
+                        .context("deleting the team's last check")?;
+                    Ok(deleted > 0)
+                })
+            })
             .await
-            .context("deleting the team's kubeconfig")?
-            .rows_affected();
-        sqlx::query("DELETE FROM cluster_checks WHERE team_id = ?1")
-            .bind(team_id)
-            .execute(&mut *tx)
-            .await
-            .context("deleting the team's last check")?;
-        tx.commit().await.context("committing the forget")?;
-        Ok(deleted > 0)
     }
 
     /// Records the team's latest check, replacing the previous one.
     pub async fn record_check(&self, team_id: i64, check: &LastCheck) -> anyhow::Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
+        let check = check.clone();
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    sqlx::query(
             "INSERT INTO cluster_checks (team_id, checked_at, errors, warnings, summary) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (team_id) DO UPDATE SET checked_at = excluded.checked_at, errors = excluded.errors,
                  warnings = excluded.warnings, summary = excluded.summary",
@@ -84,10 +96,13 @@ impl Store {
         .bind(i64::from(check.errors))
         .bind(i64::from(check.warnings))
         .bind(&check.summary)
-        .execute(&self.pool)
+        .execute(&mut *connection)
         .await
         .context("recording the team's cluster check")?;
-        Ok(())
+                    Ok(())
+                })
+            })
+            .await
     }
 
     /// The latest check of every team in a guild that has one, by team id (for `/board`).

@@ -6,21 +6,22 @@
 //! approving at once queue behind the busy timeout instead of one losing its update or
 //! failing with "database is locked" when upgrading a read lock.
 //!
-//! Inside one process, writers first queue on `Store::writer`, first come first served,
-//! so they never meet SQLite's busy handler: it sleeps and polls, which made the slowest
-//! approvals wait far longer than the queue in front of them (BENCHMARKS.md). The busy
-//! timeout still covers another process writing the same file.
+//! Inside one process, writes queue on `Store::writer`, first come first served, so they
+//! never meet SQLite's busy handler: it sleeps and polls, which made the slowest approvals
+//! wait far longer than the queue in front of them (BENCHMARKS.md). The writes queued at
+//! once commit together, one fsync for the batch, each in its own savepoint
+//! (`writer.rs`). The busy timeout still covers another process writing the same file.
 
 mod cluster;
 mod maintenance;
 mod open;
+mod writer;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 pub use cluster::LastCheck;
 pub use maintenance::{Reseal, ResealOutcome, UnreadableKubeconfig};
@@ -33,9 +34,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    /// Held by the one write in progress in this process; tokio's mutex is fair, so
-    /// writers take turns in arrival order.
-    writer: Arc<tokio::sync::Mutex<()>>,
+    /// Commits this process's writes, in arrival order, in batches.
+    writer: writer::Writer,
 }
 
 /// A team is a channel of a guild.
@@ -160,34 +160,43 @@ impl Store {
     }
 
     fn new(pool: SqlitePool) -> Store {
-        Store { pool, writer: Arc::default() }
+        let writer = writer::Writer::start(pool.clone());
+        Store { pool, writer }
     }
 
-    /// Waits for this process's turn to write; the write runs while the guard lives.
+    /// Waits for this process's turn to write outside the batches; the write runs while
+    /// the guard lives.
     async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.writer.lock().await
+        self.writer.turn().await
     }
 
     /// The team of a channel, created (named after the channel) on first use; records
     /// `now` as its latest activity.
     pub async fn team(&self, key: TeamKey, channel_name: &str, by: u64, now: DateTime<Utc>) -> anyhow::Result<Team> {
         let at = millis(now);
-        let _turn = self.write_turn().await;
-        let row: TeamRow = sqlx::query_as(
-            "INSERT INTO teams (guild_id, channel_id, name, created_at, created_by, last_activity_at)
+        let channel_name = channel_name.to_string();
+        let row: TeamRow = self
+            .writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    sqlx::query_as(
+                        "INSERT INTO teams (guild_id, channel_id, name, created_at, created_by, last_activity_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?4)
              ON CONFLICT (guild_id, channel_id)
              DO UPDATE SET last_activity_at = max(last_activity_at, excluded.last_activity_at)
              RETURNING *",
-        )
-        .bind(db_id(key.guild_id))
-        .bind(db_id(key.channel_id))
-        .bind(channel_name)
-        .bind(at)
-        .bind(db_id(by))
-        .fetch_one(&self.pool)
-        .await
-        .context("creating or touching the team")?;
+                    )
+                    .bind(db_id(key.guild_id))
+                    .bind(db_id(key.channel_id))
+                    .bind(channel_name)
+                    .bind(at)
+                    .bind(db_id(by))
+                    .fetch_one(&mut *connection)
+                    .await
+                    .context("creating or touching the team")
+                })
+            })
+            .await?;
         Ok(row.into())
     }
 
@@ -204,37 +213,8 @@ impl Store {
 
     /// Renames a team, keeping the old name in `team_renames`.
     pub async fn rename_team(&self, team_id: i64, new_name: &str, by: u64, now: DateTime<Utc>) -> anyhow::Result<Team> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a rename")?;
-        let old_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = ?")
-            .bind(team_id)
-            .fetch_one(&mut *tx)
-            .await
-            .context("reading the team's name")?;
-        sqlx::query(
-            "INSERT INTO team_renames (team_id, old_name, new_name, renamed_by, renamed_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(team_id)
-        .bind(&old_name)
-        .bind(new_name)
-        .bind(db_id(by))
-        .bind(millis(now))
-        .execute(&mut *tx)
-        .await
-        .context("recording the rename")?;
-        let row: TeamRow = sqlx::query_as(
-            "UPDATE teams SET name = ?2, renamed_at = ?3, renamed_by = ?4,
-                 last_activity_at = max(last_activity_at, ?3)
-             WHERE id = ?1 RETURNING *",
-        )
-        .bind(team_id)
-        .bind(new_name)
-        .bind(millis(now))
-        .bind(db_id(by))
-        .fetch_one(&mut *tx)
-        .await
-        .context("renaming the team")?;
-        tx.commit().await.context("committing the rename")?;
+        let new_name = new_name.to_string();
+        let row = self.writer.write(move |connection| Box::pin(rename(connection, team_id, new_name, by, now))).await?;
         Ok(row.into())
     }
 
@@ -248,38 +228,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<ApproveOutcome> {
         let ApprovalRequest { challenge, earlier, coach, note, force } = request;
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting an approval")?;
-        let live = live_approvals(&mut tx, team_id).await?;
-        if let Some(existing) = live.iter().find(|a| a.challenge == challenge).cloned() {
-            // Release the write lock now rather than when the connection is next used.
-            tx.rollback().await.context("ending an approval")?;
-            return Ok(ApproveOutcome::AlreadyApproved(existing));
-        }
-        let approved: BTreeSet<u32> = live.iter().map(|a| a.challenge).collect();
-        let missing: Vec<u32> = earlier.iter().copied().filter(|c| !approved.contains(c)).collect();
-        if !missing.is_empty() && !force {
-            tx.rollback().await.context("ending an approval")?;
-            return Ok(ApproveOutcome::EarlierNotApproved(missing));
-        }
-        let row: ApprovalRow = sqlx::query_as(
-            "INSERT INTO approvals (team_id, challenge, coach_id, coach_name, at, note, forced)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             RETURNING *, NULL AS r_id, NULL AS r_coach_id, NULL AS r_coach_name, NULL AS r_at, NULL AS r_reason",
-        )
-        .bind(team_id)
-        .bind(challenge)
-        .bind(db_id(coach.id))
-        .bind(coach.name)
-        .bind(millis(now))
-        .bind(note)
-        .bind(!missing.is_empty())
-        .fetch_one(&mut *tx)
-        .await
-        .context("recording the approval")?;
-        touch(&mut tx, team_id, now).await?;
-        tx.commit().await.context("committing the approval")?;
-        Ok(ApproveOutcome::Approved(row.into()))
+        let request = OwnedApproval {
+            challenge,
+            earlier: earlier.to_vec(),
+            coach_id: coach.id,
+            coach_name: coach.name.to_string(),
+            note: note.map(str::to_string),
+            force,
+        };
+        self.writer.write(move |connection| Box::pin(approve(connection, team_id, request, now))).await
     }
 
     /// Revokes the live approval of `challenge`, keeping both rows.
@@ -291,28 +248,12 @@ impl Store {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<RevokeOutcome> {
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a revocation")?;
-        let live = live_approvals(&mut tx, team_id).await?;
-        let Some(mut approval) = live.into_iter().find(|a| a.challenge == challenge) else {
-            tx.rollback().await.context("ending a revocation")?;
-            return Ok(RevokeOutcome::NotApproved);
-        };
-        let row: RevocationRow = sqlx::query_as(
-            "INSERT INTO revocations (approval_id, coach_id, coach_name, at, reason) VALUES (?, ?, ?, ?, ?) RETURNING *",
-        )
-        .bind(approval.id)
-        .bind(db_id(coach.id))
-        .bind(coach.name)
-        .bind(millis(now))
-        .bind(reason)
-        .fetch_one(&mut *tx)
-        .await
-        .context("recording the revocation")?;
-        touch(&mut tx, team_id, now).await?;
-        tx.commit().await.context("committing the revocation")?;
-        approval.revocation = Some(row.into());
-        Ok(RevokeOutcome::Revoked(approval))
+        let (coach_id, coach_name, reason) = (coach.id, coach.name.to_string(), reason.map(str::to_string));
+        self.writer
+            .write(move |connection| {
+                Box::pin(revoke(connection, team_id, challenge, (coach_id, coach_name), reason, now))
+            })
+            .await
     }
 
     /// Every approval of a team, revoked ones included, oldest first.
@@ -339,9 +280,12 @@ impl Store {
     ) -> anyhow::Result<u32> {
         anyhow::ensure!(steps >= 1, "a section without steps has nothing to reveal");
         let at = millis(now);
-        let _turn = self.write_turn().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a hint")?;
-        let revealed: i64 = sqlx::query_scalar(
+        let section_id = section_id.to_string();
+        let revealed = self
+            .writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let revealed: i64 = sqlx::query_scalar(
             "INSERT INTO hint_reveals (team_id, section_id, challenge, revealed, first_by, first_at, last_by, last_at)
              VALUES (?1, ?2, ?3, 1, ?4, ?5, ?4, ?5)
              ON CONFLICT (team_id, section_id) DO UPDATE SET
@@ -349,16 +293,19 @@ impl Store {
              RETURNING revealed",
         )
         .bind(team_id)
-        .bind(section_id)
+        .bind(&section_id)
         .bind(challenge)
         .bind(db_id(by))
         .bind(at)
         .bind(steps)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *connection)
         .await
         .context("recording a hint")?;
-        touch(&mut tx, team_id, now).await?;
-        tx.commit().await.context("committing a hint")?;
+                    touch(&mut *connection, team_id, now).await?;
+                    Ok(revealed)
+                })
+            })
+            .await?;
         Ok(u32::try_from(revealed).unwrap_or(0))
     }
 
@@ -500,6 +447,117 @@ async fn touch(tx: &mut sqlx::SqliteConnection, team_id: i64, now: DateTime<Utc>
         .await
         .context("recording activity")?;
     Ok(())
+}
+
+async fn rename(
+    connection: &mut SqliteConnection,
+    team_id: i64,
+    new_name: String,
+    by: u64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TeamRow> {
+    let old_name: String = sqlx::query_scalar("SELECT name FROM teams WHERE id = ?")
+        .bind(team_id)
+        .fetch_one(&mut *connection)
+        .await
+        .context("reading the team's name")?;
+    sqlx::query(
+        "INSERT INTO team_renames (team_id, old_name, new_name, renamed_by, renamed_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(team_id)
+    .bind(&old_name)
+    .bind(&new_name)
+    .bind(db_id(by))
+    .bind(millis(now))
+    .execute(&mut *connection)
+    .await
+    .context("recording the rename")?;
+    let row: TeamRow = sqlx::query_as(
+        "UPDATE teams SET name = ?2, renamed_at = ?3, renamed_by = ?4,
+             last_activity_at = max(last_activity_at, ?3)
+         WHERE id = ?1 RETURNING *",
+    )
+    .bind(team_id)
+    .bind(&new_name)
+    .bind(millis(now))
+    .bind(db_id(by))
+    .fetch_one(&mut *connection)
+    .await
+    .context("renaming the team")?;
+    Ok(row)
+}
+
+/// `ApprovalRequest` with owned fields, to travel to the writer.
+struct OwnedApproval {
+    challenge: u32,
+    earlier: Vec<u32>,
+    coach_id: u64,
+    coach_name: String,
+    note: Option<String>,
+    force: bool,
+}
+
+async fn approve(
+    connection: &mut SqliteConnection,
+    team_id: i64,
+    request: OwnedApproval,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ApproveOutcome> {
+    let OwnedApproval { challenge, earlier, coach_id, coach_name, note, force } = request;
+    let live = live_approvals(&mut *connection, team_id).await?;
+    if let Some(existing) = live.iter().find(|a| a.challenge == challenge).cloned() {
+        return Ok(ApproveOutcome::AlreadyApproved(existing));
+    }
+    let approved: BTreeSet<u32> = live.iter().map(|a| a.challenge).collect();
+    let missing: Vec<u32> = earlier.iter().copied().filter(|c| !approved.contains(c)).collect();
+    if !missing.is_empty() && !force {
+        return Ok(ApproveOutcome::EarlierNotApproved(missing));
+    }
+    let row: ApprovalRow = sqlx::query_as(
+        "INSERT INTO approvals (team_id, challenge, coach_id, coach_name, at, note, forced)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         RETURNING *, NULL AS r_id, NULL AS r_coach_id, NULL AS r_coach_name, NULL AS r_at, NULL AS r_reason",
+    )
+    .bind(team_id)
+    .bind(challenge)
+    .bind(db_id(coach_id))
+    .bind(coach_name)
+    .bind(millis(now))
+    .bind(note)
+    .bind(!missing.is_empty())
+    .fetch_one(&mut *connection)
+    .await
+    .context("recording the approval")?;
+    touch(&mut *connection, team_id, now).await?;
+    Ok(ApproveOutcome::Approved(row.into()))
+}
+
+async fn revoke(
+    connection: &mut SqliteConnection,
+    team_id: i64,
+    challenge: u32,
+    (coach_id, coach_name): (u64, String),
+    reason: Option<String>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<RevokeOutcome> {
+    let live = live_approvals(&mut *connection, team_id).await?;
+    let Some(mut approval) = live.into_iter().find(|a| a.challenge == challenge) else {
+        return Ok(RevokeOutcome::NotApproved);
+    };
+    let row: RevocationRow = sqlx::query_as(
+        "INSERT INTO revocations (approval_id, coach_id, coach_name, at, reason) VALUES (?, ?, ?, ?, ?) RETURNING *",
+    )
+    .bind(approval.id)
+    .bind(db_id(coach_id))
+    .bind(coach_name)
+    .bind(millis(now))
+    .bind(reason)
+    .fetch_one(&mut *connection)
+    .await
+    .context("recording the revocation")?;
+    touch(&mut *connection, team_id, now).await?;
+    approval.revocation = Some(row.into());
+    Ok(RevokeOutcome::Revoked(approval))
 }
 
 /// Discord ids are unsigned 64-bit; SQLite integers are signed. Stored bit for bit, so

@@ -412,3 +412,97 @@ async fn the_write_probe_takes_the_write_lock_and_fails_while_another_writer_hol
     let error = store.probe_write(timeout).await.expect_err("closed");
     assert!(format!("{error:#}").contains("write lock"), "{error:#}");
 }
+
+#[tokio::test]
+async fn writes_queued_together_commit_together_and_a_failing_one_leaves_the_others() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = Store::open(&dir.path().join("batch.db").display().to_string()).await.expect("open");
+    let team = team(&store).await;
+    // Hold the writers' turn so every write below queues, then commits in one batch.
+    let turn = store.write_turn().await;
+    let mut approvals = Vec::new();
+    for challenge in [1, 2, 3, 3, 4, 5] {
+        let store = store.clone();
+        approvals.push(tokio::spawn(async move {
+            store.approve(team.id, request(challenge, &[], None, false), at(challenge.into())).await
+        }));
+    }
+    let renamed = tokio::spawn({
+        let store = store.clone();
+        async move { store.rename_team(team.id + 1000, "nobody", 1, at(9)).await }
+    });
+    // A write that changes rows and then fails: its savepoint is rolled back alone.
+    let half_done = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let half_done = store.writer.write::<(), _>(move |connection| {
+                Box::pin(async move {
+                    sqlx::query("UPDATE teams SET name = 'half-done' WHERE id = ?")
+                        .bind(team.id)
+                        .execute(&mut *connection)
+                        .await
+                        .context("renaming")?;
+                    anyhow::bail!("this write gave up after changing a row")
+                })
+            });
+            let revealed = store.reveal_hint(team.id, "s-1", Some(1), 3, 1, at(10));
+            tokio::join!(half_done, revealed)
+        }
+    });
+    tokio::task::yield_now().await;
+    assert!(store.approvals(team.id).await.expect("read").is_empty(), "nothing commits while the turn is held");
+    drop(turn);
+
+    let mut outcomes = Vec::new();
+    for approval in approvals {
+        outcomes.push(approval.await.expect("task").expect("approval"));
+    }
+    let already = outcomes.iter().filter(|o| matches!(o, ApproveOutcome::AlreadyApproved(_))).count();
+    assert_eq!(already, 1, "two approvals of challenge 3 in one batch leave one: {outcomes:?}");
+    let error = renamed.await.expect("task").expect_err("no such team");
+    assert!(format!("{error:#}").contains("reading the team's name"), "{error:#}");
+    let (half_done, revealed) = half_done.await.expect("task");
+    let error = half_done.expect_err("the job failed");
+    assert_eq!(format!("{error:#}"), "this write gave up after changing a row");
+    assert_eq!(revealed.expect("hint"), 1);
+
+    let approved: Vec<u32> = store.approvals(team.id).await.expect("read").iter().map(|a| a.challenge).collect();
+    assert_eq!(approved, [1, 2, 3, 4, 5]);
+    let record = store.all_records().await.expect("records").remove(0);
+    assert_eq!(record.team.name, "team-blue", "the failed write's change was rolled back");
+    assert!(record.renames.is_empty());
+    assert_eq!(record.hints.len(), 1);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn closing_settles_queued_writes_and_later_ones_fail() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = Store::open(&dir.path().join("close.db").display().to_string()).await.expect("open");
+    let team = team(&store).await;
+    let mut writes = Vec::new();
+    for challenge in 1..=20 {
+        let store = store.clone();
+        writes.push(tokio::spawn(
+            async move { store.approve(team.id, request(challenge, &[], None, false), at(1)).await },
+        ));
+    }
+    tokio::task::yield_now().await;
+    let limit = std::time::Duration::from_secs(10);
+    tokio::time::timeout(limit, store.close()).await.expect("close finishes");
+    let mut committed = 0;
+    for write in writes {
+        match tokio::time::timeout(limit, write).await.expect("every queued write is answered").expect("task") {
+            Ok(_) => committed += 1,
+            Err(error) => assert!(format!("{error:#}").contains("closed"), "{error:#}"),
+        }
+    }
+    let error = store.team(KEY, "t", 1, at(2)).await.expect_err("closed");
+    assert!(format!("{error:#}").contains("closed"), "{error:#}");
+    let reopened = Store::open(&dir.path().join("close.db").display().to_string()).await.expect("reopen");
+    assert_eq!(
+        reopened.approvals(team.id).await.expect("read").len(),
+        committed,
+        "what was answered is what is stored"
+    );
+}
