@@ -506,3 +506,31 @@ async fn closing_settles_queued_writes_and_later_ones_fail() {
         "what was answered is what is stored"
     );
 }
+
+#[tokio::test]
+async fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = Store::open(&dir.path().join("panic.db").display().to_string()).await.expect("open");
+    let team = team(&store).await;
+    let panicked = store
+        .writer
+        .write::<(), _>(move |connection| {
+            Box::pin(async move {
+                sqlx::query("UPDATE teams SET name = 'half-done' WHERE id = ?")
+                    .bind(team.id)
+                    .execute(&mut *connection)
+                    .await
+                    .context("renaming")?;
+                panic!("a bug in a write");
+            })
+        })
+        .await;
+    assert!(panicked.is_err(), "the caller of a panicking write gets an error");
+    // The half-done change was rolled back, the write lock released, and writes go on.
+    store.approve(team.id, request(1, &[], None, false), at(2)).await.expect("the writer still serves");
+    let record = store.all_records().await.expect("records").remove(0);
+    assert_eq!(record.team.name, "team-blue", "the panicking write's change was rolled back");
+    assert_eq!(record.approvals.len(), 1);
+    store.probe_write(std::time::Duration::from_secs(1)).await.expect("the write lock is free");
+    store.close().await;
+}

@@ -124,21 +124,21 @@ async fn run(pool: SqlitePool, turn: Arc<Mutex<()>>, mut queue: mpsc::UnboundedR
                 Err(_) => break,
             }
         }
-        commit(&pool, batch).await;
+        // A batch runs in its own task, so a panic in one write fails that batch (its
+        // transaction rolls back as the panic drops it, its callers get an error) and the
+        // writer goes on serving the next.
+        if let Err(error) = tokio::spawn(commit(pool.clone(), batch)).await {
+            tracing::error!(error = %error, "a batch of writes panicked; it was rolled back and its writes failed");
+        }
     }
 }
 
 /// Runs a batch in one transaction and answers every job after `COMMIT` (or its failure).
-async fn commit(pool: &SqlitePool, batch: Vec<Job>) {
-    let begun = match pool.acquire().await.context("taking a connection to write") {
-        Ok(mut connection) => match sqlx::query("BEGIN IMMEDIATE").execute(&mut *connection).await {
-            Ok(_) => Ok(connection),
-            Err(error) => Err(anyhow::Error::new(error).context("starting a write")),
-        },
-        Err(error) => Err(error),
-    };
-    let mut connection = match begun {
-        Ok(connection) => connection,
+/// The transaction is sqlx's, so however this ends (an error, a panic) it is rolled back
+/// unless committed, and the connection never goes back to the pool inside it.
+async fn commit(pool: SqlitePool, batch: Vec<Job>) {
+    let mut transaction = match pool.begin_with("BEGIN IMMEDIATE").await.context("starting a write") {
+        Ok(transaction) => transaction,
         Err(error) => {
             for job in batch {
                 job(Err(&error)).await.0(Some(&error));
@@ -150,7 +150,7 @@ async fn commit(pool: &SqlitePool, batch: Vec<Job>) {
     let mut jobs = batch.into_iter();
     let mut intact = true;
     for job in jobs.by_ref() {
-        let (answer, ok) = job(Ok(&mut connection)).await;
+        let (answer, ok) = job(Ok(&mut *transaction)).await;
         answers.push(answer);
         if !ok {
             intact = false;
@@ -158,15 +158,14 @@ async fn commit(pool: &SqlitePool, batch: Vec<Job>) {
         }
     }
     let committed = if intact {
-        sqlx::query("COMMIT").execute(&mut *connection).await.context("committing the writes")
+        transaction.commit().await.context("committing the writes")
     } else {
+        // Nothing of the batch stays: undo what is left of the transaction (SQLite may
+        // already have ended it; then this fails harmlessly).
+        let _ = transaction.rollback().await;
         Err(anyhow::anyhow!("a write left its batch's transaction in doubt, so the whole batch was rolled back"))
     };
     if let Err(error) = committed {
-        // Nothing of the batch stays: undo what is left of the transaction (a failed
-        // COMMIT may already have ended it; then this fails harmlessly).
-        let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
-        drop(connection);
         for answer in answers {
             answer(Some(&error));
         }
@@ -175,7 +174,6 @@ async fn commit(pool: &SqlitePool, batch: Vec<Job>) {
         }
         return;
     }
-    drop(connection);
     for answer in answers {
         answer(None);
     }
