@@ -95,6 +95,9 @@ fn the_pod_runs_locked_down() {
     let pod_security = pod.security_context.as_ref().expect("pod securityContext");
     assert_eq!(pod_security.run_as_non_root, Some(true));
     assert!(pod_security.run_as_user.is_some_and(|uid| uid != 0));
+    // Without it the kubelet adds group bits to the 0600 key file at every mount, and the
+    // bot refuses a key readable by others: the pod would crash-loop after its first restart.
+    assert_eq!(pod_security.fs_group_change_policy.as_deref(), Some("OnRootMismatch"));
     let security = container(&deployment).security_context.expect("container securityContext");
     assert_eq!(security.read_only_root_filesystem, Some(true));
     assert_eq!(security.allow_privilege_escalation, Some(false));
