@@ -26,7 +26,7 @@ const RUN_ELSEWHERE: &[(&str, &str, &[&str])] = &[
         &["\"check\"", "\"--kubeconfig\"", "\"--allow-private\""],
     ),
     (
-        "HACKCOACH_KEY=... HACKCOACH_NEW_KEY=$(openssl rand -hex 32) cargo run --release -- rotate-key",
+        "HACKCOACH_KEY=... HACKCOACH_NEW_KEY=... cargo run --release -- rotate-key",
         "tests/rotate_key.rs",
         &["(\"HACKCOACH_KEY\", OLD), (\"HACKCOACH_NEW_KEY\", NEW)", "&[\"rotate-key\"]"],
     ),
