@@ -40,6 +40,8 @@ pub struct Running {
     address: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    ops: Arc<Ops>,
 }
 
 impl Running {
@@ -67,21 +69,59 @@ pub async fn start(app: Arc<App>, address: SocketAddr) -> anyhow::Result<Running
     })?;
     let address = listener.local_addr().context("reading the operations listener's address")?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let ops = Arc::new(Ops { app, database: DatabaseProbe::default() });
+    let routes = router(Arc::clone(&ops));
     let task = tokio::spawn(async move {
         let shutdown = async {
             let _ = stopped.await;
         };
-        if let Err(error) = axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await {
+        if let Err(error) = axum::serve(listener, routes).with_graceful_shutdown(shutdown).await {
             tracing::error!(error = %error, "the operations endpoints stopped");
         }
     });
     tracing::info!(%address, "operations endpoints listening (/healthz, /metrics)");
-    Ok(Running { address, stop, task })
+    Ok(Running { address, stop, task, ops })
 }
 
 /// The routes: `/healthz` and `/metrics` (GET and HEAD only), 404 for anything else.
-pub fn router(app: Arc<App>) -> Router {
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).fallback(not_found).with_state(app)
+fn router(ops: Arc<Ops>) -> Router {
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).fallback(not_found).with_state(ops)
+}
+
+/// What the handlers share.
+#[derive(Debug)]
+struct Ops {
+    app: Arc<App>,
+    database: DatabaseProbe,
+}
+
+/// The database check, one at a time: it takes the write lock, so requests arriving
+/// while a probe runs share the next probe's answer instead of each queueing with the
+/// real writes. A flood of `/healthz` costs at most one probe in flight.
+#[derive(Debug, Default)]
+struct DatabaseProbe {
+    /// When the last probe started, and what it found.
+    last: tokio::sync::Mutex<Option<(tokio::time::Instant, Result<(), &'static str>)>>,
+    /// How many probes really ran, for the tests.
+    runs: std::sync::atomic::AtomicU64,
+}
+
+impl DatabaseProbe {
+    async fn check(&self, app: &App) -> Result<(), &'static str> {
+        let asked = tokio::time::Instant::now();
+        let mut last = self.last.lock().await;
+        // A probe that started after this request arrived answers it as well as a new one.
+        if let Some((started, result)) = *last
+            && started >= asked
+        {
+            return result;
+        }
+        let started = tokio::time::Instant::now();
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let result = database_check(app).await;
+        *last = Some((started, result));
+        result
+    }
 }
 
 /// One line of `/healthz`: what was checked, whether it passed, and a fixed-form detail.
@@ -92,10 +132,9 @@ pub struct Check {
     pub detail: String,
 }
 
-/// Runs every check: gateway connected, database writable, guide loaded.
-pub async fn checks(app: &App) -> Vec<Check> {
-    let gateway = app.metrics.gateway_connected();
-    let database = match app.store() {
+/// Whether the database takes a writer now.
+async fn database_check(app: &App) -> Result<(), &'static str> {
+    match app.store() {
         Err(_) => Err("not opened"),
         Ok(store) => match store.probe_write(WRITE_PROBE_TIMEOUT).await {
             Ok(()) => Ok(()),
@@ -104,7 +143,16 @@ pub async fn checks(app: &App) -> Vec<Check> {
                 Err("not writable (the log says why)")
             }
         },
-    };
+    }
+}
+
+/// Runs every check: gateway connected, database writable, guide loaded.
+pub async fn checks(app: &App) -> Vec<Check> {
+    checks_with(app, database_check(app).await)
+}
+
+fn checks_with(app: &App, database: Result<(), &'static str>) -> Vec<Check> {
+    let gateway = app.metrics.gateway_connected();
     let sections = app.knowledge().guide.sections.len();
     vec![
         Check { name: "gateway", ok: gateway, detail: if gateway { "connected" } else { "not connected" }.to_string() },
@@ -123,13 +171,15 @@ pub fn health_text(checks: &[Check]) -> String {
     text
 }
 
-async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let checks = checks(&app).await;
+async fn healthz(State(ops): State<Arc<Ops>>) -> Response {
+    let database = ops.database.check(&ops.app).await;
+    let checks = checks_with(&ops.app, database);
     let status = if checks.iter().all(|check| check.ok) { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, [(header::CACHE_CONTROL, "no-store")], health_text(&checks)).into_response()
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+async fn metrics(State(ops): State<Arc<Ops>>) -> Response {
+    let app = &ops.app;
     let sections = app.knowledge().guide.sections.len();
     match app.metrics.encode(sections) {
         Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),

@@ -225,3 +225,44 @@ async fn stopping_closes_the_port() {
     served.running.stop().await;
     assert!(tokio::net::TcpStream::connect(address).await.is_err(), "{address} still accepts connections");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_healthz_shares_database_probes_instead_of_queueing_them() {
+    let served = serve().await;
+    served.app.metrics.set_gateway_connected(true);
+    // Another process holds the write lock, so every probe waits its full second.
+    let path = served._dir.path().join("hackcoach.db");
+    let mut other = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).connect().await.expect("connect");
+    use sqlx::ConnectOptions as _;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
+    let started = std::time::Instant::now();
+    let answers = futures_burst(&served, 10).await;
+    let took = started.elapsed();
+    for answer in &answers {
+        assert_eq!(answer.status, 503, "{}", answer.body);
+        assert!(answer.body.contains("database: not writable"), "{}", answer.body);
+    }
+    // One probe at a time, answers shared: the first, and one for everyone who queued behind it.
+    let runs = served.running.ops.database.runs.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(runs <= 2, "10 requests ran {runs} probes");
+    assert!(took < Duration::from_millis(4500), "10 requests took {took:?}");
+    sqlx::query("ROLLBACK").execute(&mut other).await.expect("release");
+    served.running.stop().await;
+}
+
+async fn futures_burst(served: &Served, n: usize) -> Vec<Answer> {
+    let url = served.url("/healthz");
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            tokio::spawn({
+                let url = url.clone();
+                async move { fetch(&url, Duration::from_secs(30)).await }
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task").expect("answer"));
+    }
+    answers
+}
