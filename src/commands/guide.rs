@@ -13,7 +13,12 @@ pub fn reload(app: &App, invocation: &Invocation) -> Reply {
     if !invocation.is_coach {
         return Reply::refusal("Reloading the guide is for coaches. `/hint` finds what is in it now.");
     }
-    let outcome = app.reload_guide();
+    // Reading files and building the index takes tens of milliseconds: on the bot's
+    // multi-threaded runtime, let this worker's other tasks move elsewhere meanwhile.
+    let outcome = match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| app.reload_guide()),
+        _ => app.reload_guide(),
+    };
     log(&outcome, &format!("/guide reload by user {}", invocation.user_id));
     match outcome {
         Reload::Replaced { report, playbooks } => {
