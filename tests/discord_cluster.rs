@@ -15,7 +15,7 @@ use hackcoach::app::App;
 use hackcoach::config::{Config, DiscordConfig};
 use hackcoach::discord::{self, Connection, Options};
 use serde_json::{Value, json};
-use support::fake_apiserver::{FakeApiServer, Scenario, TOKEN as KUBE_TOKEN, waiting_pod};
+use support::fake_apiserver::{Behaviour, FakeApiServer, Scenario, TOKEN as KUBE_TOKEN, waiting_pod};
 
 const DEFERRED_CHANNEL_MESSAGE: u64 = 5;
 const EPHEMERAL: u64 = 1 << 6;
@@ -55,14 +55,14 @@ async fn deferred_answer(fake: &FakeDiscord, interaction: Value) -> (Request, Re
     (callback, answer)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cluster_connect_check_and_forget_over_discord() {
-    let server = FakeApiServer::start({
-        let mut scenario = Scenario::empty();
-        scenario.add("/api/v1/pods", waiting_pod("api", "poi-1", "poi", "CrashLoopBackOff", 5, Some(("Error", 1))));
-        scenario
-    })
-    .await;
+struct Bot {
+    fake: FakeDiscord,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start_bot() -> Bot {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut config = Config {
@@ -80,6 +80,18 @@ async fn cluster_connect_check_and_forget_over_discord() {
         let _ = stopped.await;
     }));
     fake.wait_until_connected().await;
+    Bot { fake, stop, task, _dir: dir }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_connect_check_and_forget_over_discord() {
+    let server = FakeApiServer::start({
+        let mut scenario = Scenario::empty();
+        scenario.add("/api/v1/pods", waiting_pod("api", "poi-1", "poi", "CrashLoopBackOff", 5, Some(("Error", 1))));
+        scenario
+    })
+    .await;
+    let Bot { fake, stop, task, _dir } = start_bot().await;
     let member = Person::member(5001, "Linus");
 
     // connect: deferred at once (privately: the reply is about a credential), then edited.
@@ -120,4 +132,44 @@ async fn cluster_connect_check_and_forget_over_discord() {
     let _ = stop.send(());
     let served = tokio::time::timeout(Duration::from_secs(10), task).await.expect("serve stops").expect("no panic");
     served.expect("serve returns Ok");
+}
+
+/// SIGTERM while a cluster check waits on a silent API server: the check stops, the team's
+/// "thinking" message says the bot is restarting, and the bot stops well within 5 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_running_at_shutdown_is_answered_and_does_not_hold_the_exit() {
+    let server = FakeApiServer::start({
+        let mut scenario = Scenario::empty();
+        scenario.behaviours.insert("/api/v1/pods".into(), Behaviour::Hang);
+        scenario
+    })
+    .await;
+    let Bot { fake, stop, task, _dir } = start_bot().await;
+    let member = Person::member(5002, "Ada");
+    let upload = server.kubeconfig().into_bytes();
+    let interaction =
+        fake.slash_command_with_attachment(&member, "cluster", "connect", "kubeconfig", "kubeconfig.yaml", upload);
+    let (_, connected) = deferred_answer(&fake, interaction).await;
+    assert!(text(&connected.body).contains("Cluster connected"), "{:#}", connected.body);
+
+    let from = fake.mark();
+    let options = json!([{ "name": "check", "type": 1, "options": [] }]);
+    let (id, token) = fake.interact(fake.slash_command(&member, "cluster", options));
+    let callback = format!("/api/v10/interactions/{id}/{token}/callback");
+    fake.wait_for(from, &callback, |r| r.path == callback).await;
+    // The check is now waiting on the pod list, which never answers.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stopping = std::time::Instant::now();
+    let _ = stop.send(());
+    let original = format!("/api/v10/webhooks/{APP_ID}/{token}/messages/@original");
+    let followup = format!("/api/v10/webhooks/{APP_ID}/{token}");
+    let answer = fake
+        .wait_for(from, "the check's answer at shutdown", |r| {
+            (r.method == "PATCH" && r.path == original) || (r.method == "POST" && r.path == followup)
+        })
+        .await;
+    assert!(text(&answer.body).contains(discord::RESTARTING), "{:#}", answer.body);
+    let served = tokio::time::timeout(Duration::from_secs(5), task).await.expect("stops within 5 s").expect("no panic");
+    served.expect("serve returns Ok");
+    assert!(stopping.elapsed() < Duration::from_secs(5), "{:?}", stopping.elapsed());
 }

@@ -39,6 +39,9 @@ pub use respond::{MemberFacts, is_coach};
 pub struct Data {
     pub app: Arc<App>,
     pub options: Options,
+    /// Turns true when shutdown starts: long commands still running (cluster checks)
+    /// stop and tell the team the bot is restarting, rather than outlive the drain.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 type Error = anyhow::Error;
@@ -111,6 +114,19 @@ impl Connection {
     }
 }
 
+/// An error's text for the log, with every URL cut out. HTTP errors name the URL they
+/// failed on, and Discord's URLs carry secrets: interaction and webhook tokens in the path,
+/// the signature of a team's kubeconfig attachment in the query.
+pub(crate) fn redact_urls(text: &str) -> String {
+    static URL: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)\b(?:https?|wss?)://[^\s)]+").ok());
+    match URL.as_ref() {
+        Some(url) => url.replace_all(text, "<url>").into_owned(),
+        // The pattern is a constant; should it ever fail to compile, log nothing of the text.
+        None => "(error text withheld)".to_string(),
+    }
+}
+
 /// True for `http://127.0.0.1…`, `ws://localhost…` and the like.
 fn is_loopback_url(url: &str) -> bool {
     let Some((_, rest)) = url.split_once("://") else { return false };
@@ -151,7 +167,8 @@ pub async fn serve(
 
     let guilds = app.config.discord.guilds.clone();
     let global = app.config.discord.global_commands;
-    let data = Data { app: Arc::clone(&app), options };
+    let (stop_long_work, stopping) = tokio::sync::watch::channel(false);
+    let data = Data { app: Arc::clone(&app), options, stopping };
     let framework = poise::Framework::builder()
         .options(poise::FrameworkOptions {
             commands: slash::all(),
@@ -183,6 +200,7 @@ pub async fn serve(
         shutdown.await;
         let deadline = tokio::time::Instant::now() + DRAIN;
         draining.close();
+        let _ = stop_long_work.send(true);
         tracing::info!(in_flight = draining.in_flight(), "shutting down: refusing new interactions");
         if !draining.idle(deadline).await {
             tracing::warn!(in_flight = draining.in_flight(), "interactions still running after {DRAIN:?}; stopping");
@@ -223,13 +241,17 @@ async fn register(ctx: &serenity::Context, commands: &[poise::Command<Data, Erro
         };
         match poise::builtins::register_in_guild(ctx, commands, guild_id).await {
             Ok(()) => tracing::info!(guild, commands = commands.len(), "commands registered in guild"),
-            Err(error) => tracing::error!(guild, error = %error, "registering commands in guild failed"),
+            Err(error) => {
+                tracing::error!(guild, error = redact_urls(&error.to_string()), "registering commands in guild failed")
+            }
         }
     }
     if global {
         match poise::builtins::register_globally(ctx, commands).await {
             Ok(()) => tracing::info!(commands = commands.len(), "commands registered globally"),
-            Err(error) => tracing::error!(error = %error, "registering commands globally failed"),
+            Err(error) => {
+                tracing::error!(error = redact_urls(&error.to_string()), "registering commands globally failed")
+            }
         }
     }
     if guilds.is_empty() && !global {
@@ -283,9 +305,11 @@ const LATENCY_POLL: Duration = Duration::from_secs(5);
 /// every interaction themselves, so what reaches here is a failure to send.
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
-        poise::FrameworkError::Setup { error, .. } => tracing::error!(error = format!("{error:#}"), "setup failed"),
+        poise::FrameworkError::Setup { error, .. } => {
+            tracing::error!(error = redact_urls(&format!("{error:#}")), "setup failed")
+        }
         poise::FrameworkError::Command { error, ctx, .. } => {
-            tracing::error!(command = %ctx.command().name, error = format!("{error:#}"), "answering a command failed")
+            tracing::error!(command = %ctx.command().name, error = redact_urls(&format!("{error:#}")), "answering a command failed")
         }
         poise::FrameworkError::ArgumentParse { error, ctx, .. } => {
             tracing::warn!(command = %ctx.command().name, error = %error, "options did not parse");
@@ -302,7 +326,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             let sentence = "That command is not part of hackcoach any more; `/help` lists the current ones.";
             respond::refuse(framework.serenity_context, interaction, sentence).await;
         }
-        other => tracing::warn!(error = %other, "interaction not handled"),
+        other => tracing::warn!(error = redact_urls(&other.to_string()), "interaction not handled"),
     }
 }
 
@@ -324,6 +348,16 @@ mod tests {
         check("http://127.0.0.1.evil.example:80", false);
         check("wss://gateway.discord.gg", false);
         check("127.0.0.1:3000", false);
+    }
+
+    #[test]
+    fn urls_are_cut_out_of_logged_errors() {
+        let error = "error sending request for url \
+            (https://discord.com/api/v10/interactions/1/aW50ZXJhY3Rpb24tdG9rZW4/callback): connection reset";
+        assert_eq!(redact_urls(error), "error sending request for url (<url>): connection reset");
+        let cdn = "downloading https://cdn.discordapp.com/attachments/1/2/k.yaml?ex=1&hm=secret failed";
+        assert_eq!(redact_urls(cdn), "downloading <url> failed");
+        assert_eq!(redact_urls("no url here"), "no url here");
     }
 
     #[test]

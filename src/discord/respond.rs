@@ -74,7 +74,7 @@ pub(super) async fn answer(ctx: Context<'_>, command: Command) -> Result<(), Err
 pub(super) async fn refuse(ctx: &serenity::Context, interaction: &serenity::CommandInteraction, sentence: &str) {
     let target = Target::Command(interaction);
     if let Err(error) = respond_now(&ctx.http, target, &Reply::refusal(sentence), Kind::New).await {
-        tracing::error!(error = format!("{error:#}"), "refusing an interaction failed");
+        tracing::error!(error = super::redact_urls(&format!("{error:#}")), "refusing an interaction failed");
     }
 }
 
@@ -95,7 +95,9 @@ pub(super) async fn refuse_interaction(
     };
     match respond_now(&ctx.http, target, &Reply::refusal(sentence), Kind::New).await {
         Ok(()) => tracing::info!(command = name, "refused while shutting down"),
-        Err(error) => tracing::error!(error = format!("{error:#}"), "refusing an interaction failed"),
+        Err(error) => {
+            tracing::error!(error = super::redact_urls(&format!("{error:#}")), "refusing an interaction failed")
+        }
     }
     true
 }
@@ -121,7 +123,7 @@ pub(super) async fn button(ctx: &serenity::Context, data: &Data, press: &serenit
         None => respond_now(&ctx.http, target, &Reply::refusal(GUILD_ONLY), Kind::New).await,
     };
     if let Err(error) = result {
-        tracing::error!(custom_id = %press.data.custom_id, error = format!("{error:#}"), "answering a button failed");
+        tracing::error!(custom_id = %press.data.custom_id, error = super::redact_urls(&format!("{error:#}")), "answering a button failed");
     }
 }
 
@@ -155,7 +157,10 @@ pub(super) async fn team_challenge(ctx: Context<'_>) -> Option<ChallengeNumber> 
     match found.await {
         Ok(current) => current,
         Err(error) => {
-            tracing::warn!(error = format!("{error:#}"), "reading the team's challenge for autocomplete failed");
+            tracing::warn!(
+                error = super::redact_urls(&format!("{error:#}")),
+                "reading the team's challenge for autocomplete failed"
+            );
             None
         }
     }
@@ -313,7 +318,20 @@ async fn deliver(
                 Kind::Update => serenity::CreateInteractionResponse::Acknowledge,
             };
             target.create_response(http, defer).await.context("deferring the response")?;
-            let reply = work.await;
+            let reply = if at_once {
+                // Commands deferred at once are the long ones (cluster checks, read-only):
+                // at shutdown they stop and say so, instead of outliving the drain.
+                let mut stopping = data.stopping.clone();
+                tokio::select! {
+                    reply = &mut work => reply,
+                    Ok(_) = stopping.wait_for(|stopping| *stopping) => {
+                        tracing::info!(command = name, "stopped by shutdown");
+                        Reply::refusal(super::RESTARTING)
+                    }
+                }
+            } else {
+                work.await
+            };
             respond_later(http, target, &reply, kind).await?;
         }
     }

@@ -156,7 +156,10 @@ async fn cluster_connect(
         Some(file) => match file.download().await {
             Ok(bytes) => Some(crate::cluster::Upload::new(bytes)),
             Err(error) => {
-                tracing::warn!(error = %error, "downloading a kubeconfig attachment failed");
+                tracing::warn!(
+                    error = super::redact_urls(&error.to_string()),
+                    "downloading a kubeconfig attachment failed"
+                );
                 if let poise::Context::Application(app_ctx) = ctx {
                     let sentence =
                         "I could not download that attachment from Discord. Please try `/cluster connect` again.";
