@@ -261,15 +261,26 @@ async fn rotate_key(config: Config) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Rotation::Refused(teams) => {
+        Rotation::Refused { teams, next_key_kept } => {
             eprintln!(
-                "{} stored kubeconfig(s) open with neither the current nor the new key; nothing was changed:",
+                "{} stored kubeconfig(s) open with neither the current nor the new key; no record was changed:",
                 teams.len()
             );
             for team in &teams {
                 eprintln!(
                     "  team {:?} (guild {}, channel {}): ask the team to run /cluster connect again, or /cluster forget",
                     team.name, team.team.guild_id, team.team.channel_id
+                );
+            }
+            if next_key_kept {
+                eprintln!(
+                    "Other records already use the next key of an interrupted rotation, so it stays and the bot will \
+                     not start until rotate-key finishes. The records above were sealed with some third key: put \
+                     back the key file they were made with, or restore the database from a backup made with this key."
+                );
+            } else {
+                eprintln!(
+                    "The key is unchanged and the bot can start; run rotate-key again once those teams are dealt with."
                 );
             }
             Ok(1)

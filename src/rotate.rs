@@ -11,6 +11,8 @@
 //!
 //! A record that opens with neither key stops the rotation before anything is written: the
 //! operator learns which teams, and the database and key file stay exactly as they were.
+//! The next key goes too unless records of an interrupted run already need it, so a
+//! refusal never leaves the bot unable to start when nothing depends on the pending key.
 //! No key is ever printed.
 
 use std::path::{Path, PathBuf};
@@ -39,8 +41,13 @@ pub enum Rotation {
         /// Records that already opened with the new key (an interrupted rotation's work).
         already_new: usize,
     },
-    /// These teams' records open with neither key; nothing was changed.
-    Refused(Vec<UnreadableKubeconfig>),
+    /// These teams' records open with neither key; no record was changed.
+    Refused {
+        teams: Vec<UnreadableKubeconfig>,
+        /// True when `<key file>.new` had to stay because records already open with it
+        /// only (an interrupted rotation got that far): the bot still refuses to start.
+        next_key_kept: bool,
+    },
 }
 
 /// Rotates the key. `env_key` and `env_new_key` are the contents of `HACKCOACH_KEY` and
@@ -75,13 +82,19 @@ async fn rotate_key_file(store: &Store, key_file: &Path) -> anyhow::Result<Rotat
     };
     // On an error the pending key stays: some records may be sealed with it, and the bot
     // refuses to start until a rerun finishes the rotation.
-    match reseal(store, &old, &new).await? {
+    let (outcome, opened_with_new) = reseal(store, &old, &new).await?;
+    match outcome {
         ResealOutcome::Refused(teams) => {
-            if !resumed {
+            // A refused re-seal wrote nothing. When no record opens with the next key, nothing
+            // needs it: removing it, even one left by an interrupted run, puts everything back
+            // as before the rotation, so the bot can start and the listed teams can
+            // `/cluster connect` again or `/cluster forget`.
+            let next_key_kept = opened_with_new > 0;
+            if !next_key_kept {
                 std::fs::remove_file(&pending)
                     .with_context(|| format!("removing the unused next key {}", pending.display()))?;
             }
-            Ok(Rotation::Refused(teams))
+            Ok(Rotation::Refused { teams, next_key_kept })
         }
         ResealOutcome::Done { replaced, kept } => {
             install_pending_key(key_file)?;
@@ -104,8 +117,8 @@ async fn rotate_environment_key(store: &Store, env_key: &str, env_new_key: Optio
     }
     let new =
         KubeconfigKey::from_hex(env_new_key).with_context(|| format!("reading the new key from {NEW_KEY_ENV}"))?;
-    Ok(match reseal(store, &old, &new).await? {
-        ResealOutcome::Refused(teams) => Rotation::Refused(teams),
+    Ok(match reseal(store, &old, &new).await?.0 {
+        ResealOutcome::Refused(teams) => Rotation::Refused { teams, next_key_kept: false },
         ResealOutcome::Done { replaced, kept } => {
             Rotation::Done { place: KeyPlace::Environment, resealed: replaced, already_new: kept }
         }
@@ -113,11 +126,14 @@ async fn rotate_environment_key(store: &Store, env_key: &str, env_new_key: Optio
 }
 
 /// One transaction: a record that opens with the new key stays, one that opens with the
-/// old key is sealed again with the new one, any other refuses the whole re-seal.
-async fn reseal(store: &Store, old: &KubeconfigKey, new: &KubeconfigKey) -> anyhow::Result<ResealOutcome> {
-    store
+/// old key is sealed again with the new one, any other refuses the whole re-seal. Also
+/// says how many records opened with the new key, refused or not.
+async fn reseal(store: &Store, old: &KubeconfigKey, new: &KubeconfigKey) -> anyhow::Result<(ResealOutcome, usize)> {
+    let mut opened_with_new = 0;
+    let outcome = store
         .reseal_kubeconfigs(|team, sealed| {
             if new.open(team.guild_id, team.channel_id, sealed).is_ok() {
+                opened_with_new += 1;
                 return Ok(Reseal::Keep);
             }
             let Ok(plaintext) = old.open(team.guild_id, team.channel_id, sealed) else {
@@ -125,5 +141,6 @@ async fn reseal(store: &Store, old: &KubeconfigKey, new: &KubeconfigKey) -> anyh
             };
             Ok(Reseal::Replace(new.seal(team.guild_id, team.channel_id, &plaintext)?))
         })
-        .await
+        .await?;
+    Ok((outcome, opened_with_new))
 }

@@ -230,13 +230,52 @@ async fn a_record_that_opens_with_neither_key_refuses_the_rotation_and_changes_n
     let message = text(&output);
     assert_eq!(output.status.code(), Some(1), "{message}");
     assert!(message.contains("1 stored kubeconfig(s) open with neither"), "{message}");
-    assert!(message.contains("nothing was changed"), "{message}");
+    assert!(message.contains("no record was changed"), "{message}");
+    assert!(message.contains("the bot can start"), "{message}");
     assert!(message.contains("\"team-4\" (guild 9, channel 4)"), "{message}");
     assert!(!message.contains("team-1"), "{message}");
     assert_eq!(folder.records().await, before, "records changed");
     assert_eq!(key_text(&folder.key_file()), OLD);
     assert!(!folder.pending().exists(), "the unused next key was left behind");
     assert!(folder.hackcoach(&["ask", "--", "/challenge 1"], &[]).status.success());
+}
+
+/// An interrupted rotation meets a record no key opens. While nothing uses the next key,
+/// the refusal removes it, so the bot starts and the team can reconnect; once records use
+/// it, it stays and the operator is told why the bot still will not start.
+#[tokio::test]
+async fn an_interrupted_rotation_refused_by_an_unreadable_record_does_not_strand_the_bot() {
+    let mut folder = Folder::new().await;
+    let store = Store::open(&db(&folder.data)).await.expect("open");
+    folder.teams.push(seal_for(&store, &KubeconfigKey::from_hex(OTHER).expect("key"), 4).await);
+    store.close().await;
+    // Crashed after writing the next key, before the re-seal.
+    write_key(&folder.pending(), NEW);
+    let before = folder.records().await;
+
+    let output = folder.hackcoach(&["rotate-key"], &[]);
+    let message = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("\"team-4\" (guild 9, channel 4)"), "{message}");
+    assert!(message.contains("the bot can start"), "{message}");
+    assert!(!folder.pending().exists(), "the unused next key still blocks the start");
+    assert_eq!(folder.records().await, before, "records changed");
+    assert_eq!(key_text(&folder.key_file()), OLD);
+    let started = folder.hackcoach(&["ask", "--", "/challenge 1"], &[]);
+    assert!(started.status.success(), "{}", text(&started));
+
+    // Now a record already uses the next key: dropping it would lose that team's kubeconfig.
+    write_key(&folder.pending(), NEW);
+    let store = Store::open(&db(&folder.data)).await.expect("open");
+    seal_for(&store, &KubeconfigKey::from_hex(NEW).expect("key"), 1).await;
+    store.close().await;
+    let before = folder.records().await;
+    let output = folder.hackcoach(&["rotate-key"], &[]);
+    let message = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{message}");
+    assert!(message.contains("so it stays and the bot will not start"), "{message}");
+    assert_eq!(key_text(&folder.pending()), NEW, "the next key some records need was removed");
+    assert_eq!(folder.records().await, before, "records changed");
 }
 
 #[tokio::test]
