@@ -230,11 +230,9 @@ async fn stopping_closes_the_port() {
 async fn a_burst_of_healthz_shares_database_probes_instead_of_queueing_them() {
     let served = serve().await;
     served.app.metrics.set_gateway_connected(true);
-    // Another process holds the write lock, so every probe waits its full second.
-    let path = served._dir.path().join("hackcoach.db");
-    let mut other = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).connect().await.expect("connect");
-    use sqlx::ConnectOptions as _;
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("take the write lock");
+    // A long write holds the writers' turn, so every probe waits its full second.
+    let store = served.app.store().expect("the store is open");
+    let long_write = store.hold_writes().await;
     let started = std::time::Instant::now();
     let answers = futures_burst(&served, 10).await;
     let took = started.elapsed();
@@ -246,7 +244,7 @@ async fn a_burst_of_healthz_shares_database_probes_instead_of_queueing_them() {
     let runs = served.running.ops.database.runs.load(std::sync::atomic::Ordering::Relaxed);
     assert!(runs <= 2, "10 requests ran {runs} probes");
     assert!(took < Duration::from_millis(4500), "10 requests took {took:?}");
-    sqlx::query("ROLLBACK").execute(&mut other).await.expect("release");
+    drop(long_write);
     served.running.stop().await;
 }
 

@@ -170,6 +170,13 @@ impl Store {
         self.writer.turn().await
     }
 
+    /// For other modules' tests: holds the writers' turn, as a long write would, until
+    /// the guard drops.
+    #[cfg(test)]
+    pub(crate) async fn hold_writes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.write_turn().await
+    }
+
     /// The team of a channel, created (named after the channel) on first use; records
     /// `now` as its latest activity.
     pub async fn team(&self, key: TeamKey, channel_name: &str, by: u64, now: DateTime<Utc>) -> anyhow::Result<Team> {
