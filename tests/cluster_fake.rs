@@ -341,6 +341,39 @@ async fn names_resolving_to_non_public_addresses_are_never_dialed() {
     }
 }
 
+/// A check sends several requests at once. Every one that meets a refused address says
+/// so: none may come back as a plain connection failure, which would read as "the cluster
+/// is down" instead of "that address is not allowed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_to_a_refused_address_all_report_the_refusal() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://cluster.example.test:{port}\nusers:\n- name: c\n  user:\n    token: abc\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: c\n"
+    );
+    let kubeconfig = cluster::sanitize(kubeconfig.as_bytes(), &AddressPolicy::default()).expect("sanitized");
+    let resolver = Arc::new(FixedResolver(vec![SocketAddr::from(([127, 0, 0, 1], port))]));
+    for round in 0..20 {
+        let client = ClusterClient::new(&kubeconfig, AddressPolicy::default(), Limits::default(), resolver.clone())
+            .expect("client");
+        let requests: Vec<_> = (0..6)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.raw(http::Method::GET, "/api/v1/pods").await })
+            })
+            .collect();
+        for request in requests {
+            let outcome = request.await.expect("joined");
+            assert!(matches!(outcome, Err(Problem::AddressRefused(_))), "round {round}: {outcome:?}");
+        }
+    }
+    match listener.accept() {
+        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the loopback listener saw a connection: {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_commands_answer_while_a_check_hangs() {
     let mut scenario = Scenario::empty();

@@ -288,10 +288,12 @@ impl ClusterClient {
     }
 
     fn problem(&self, error: kube::Error) -> Problem {
-        if let Ok(mut slot) = self.refused.lock()
-            && let Some(refusal) = slot.take()
+        // Sticky, not taken: a check sends requests concurrently, and each one the
+        // connector refused must say so, not only the first to read the slot.
+        if let Ok(slot) = self.refused.lock()
+            && let Some(refusal) = slot.as_ref()
         {
-            return Problem::AddressRefused(refusal);
+            return Problem::AddressRefused(refusal.clone());
         }
         match &error {
             kube::Error::Api(status) if status.code == 403 => Problem::Forbidden,
