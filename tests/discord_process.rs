@@ -4,49 +4,19 @@
 
 mod common;
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::bot_process::BotProcess;
 use common::fake_discord::{APP_ID, FakeDiscord, GUILD_ID, Person};
 use serde_json::json;
 
 const TOKEN: &str = "process-test-token-NzY1NDMyMQ";
 
-fn memory_kib(pid: u32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_process_serves_within_50_mb_and_stops_on_sigterm() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("temporary folder");
-    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
-    let config = format!(
-        "guide_dir = {:?}\ndatabase = {:?}\n[discord]\nguilds = [{GUILD_ID}]\n",
-        guide.display().to_string(),
-        dir.path().join("hackcoach.db").display().to_string()
-    );
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).expect("write config");
-
-    let mut bot = Command::new(env!("CARGO_BIN_EXE_hackcoach"))
-        .arg("--config")
-        .arg(&config_path)
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("HACKCOACH_DISCORD_API_URL", &fake.api_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hackcoach run");
-    let pid = bot.id();
+    let mut bot = BotProcess::start(&fake, TOKEN, dir, &BotProcess::shipped_guide(), "");
 
     fake.wait_until_connected().await;
     let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
@@ -69,13 +39,13 @@ async fn the_bot_process_serves_within_50_mb_and_stops_on_sigterm() {
                 fake.wait_for(from, &callback, |r| r.path == callback).await;
             }
         }
-        if let Some((rss, _)) = memory_kib(pid) {
+        if let Some((rss, _)) = bot.memory_kib() {
             peak_rss = peak_rss.max(rss);
         }
     }
     let served = 30 * queries.len() * 2;
     let elapsed = started.elapsed();
-    let (rss, hwm) = memory_kib(pid).expect("the bot is running");
+    let (rss, hwm) = bot.memory_kib().expect("the bot is running");
     eprintln!(
         "hackcoach run served {served} interactions in {elapsed:?} ({:?} each, round trip through the fake); \
          resident now {rss} KiB, sampled peak {peak_rss} KiB, VmHWM {hwm} KiB",
@@ -84,20 +54,9 @@ async fn the_bot_process_serves_within_50_mb_and_stops_on_sigterm() {
     assert!(hwm < 50 * 1024, "the bot's peak resident memory {hwm} KiB is over 50 MB");
 
     // SIGTERM: shards closed, the process exits 0.
-    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("send SIGTERM");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = bot.try_wait().expect("poll the bot") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the bot did not exit within 15 s of SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = bot.stderr.take() {
-        pipe.read_to_string(&mut stderr).expect("read the bot's log");
-    }
+    bot.signal("TERM");
+    let (status, _) = bot.exit_within(Duration::from_secs(15)).await;
+    let stderr = bot.log();
     assert!(status.success(), "exit {status:?}; log:\n{stderr}");
     for expected in [
         "connected to Discord",

@@ -4,13 +4,12 @@
 
 mod common;
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone as _, Utc};
-use common::fake_discord::{COACH_ROLE_ID, FakeDiscord, GUILD_ID, Person};
+use common::bot_process::BotProcess;
+use common::fake_discord::{FakeDiscord, Person};
 use hackcoach::app::App;
 use hackcoach::commands::{Invocation, execute, parse_slash};
 use hackcoach::config::Config;
@@ -137,25 +136,7 @@ async fn sighup_reloads_the_running_bot_and_slash_reload_refuses_a_broken_guide(
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("temporary folder");
     let guide = guide_copy(dir.path());
-    let config = format!(
-        "guide_dir = {:?}\ndatabase = {:?}\n[discord]\nguilds = [{GUILD_ID}]\ncoach_roles = [{COACH_ROLE_ID}]\n",
-        guide.display().to_string(),
-        dir.path().join("hackcoach.db").display().to_string()
-    );
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).expect("write config");
-    let mut bot = Process::new(env!("CARGO_BIN_EXE_hackcoach"))
-        .arg("--config")
-        .arg(&config_path)
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("HACKCOACH_DISCORD_API_URL", &fake.api_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hackcoach run");
-    let pid = bot.id().to_string();
+    let mut bot = BotProcess::start(&fake, TOKEN, dir, &guide, "");
     fake.wait_until_connected().await;
 
     let coach = Person::coach(4001, "Grace");
@@ -165,8 +146,7 @@ async fn sighup_reloads_the_running_bot_and_slash_reload_refuses_a_broken_guide(
     // SIGHUP: the edit shows up without a restart (the reload runs in the background,
     // so ask until it has landed).
     add_section(&guide);
-    let sent = Process::new("kill").args(["-HUP", &pid]).status().expect("send SIGHUP");
-    assert!(sent.success());
+    bot.signal("HUP");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if ask(&fake, &coach, "hint", hint.clone()).await.contains(NEW_HEADING) {
@@ -183,19 +163,9 @@ async fn sighup_reloads_the_running_bot_and_slash_reload_refuses_a_broken_guide(
     assert!(refused.contains("not** reloaded") && refused.contains("broken.md"), "{refused}");
     assert!(ask(&fake, &coach, "hint", hint).await.contains(NEW_HEADING));
 
-    Process::new("kill").args(["-TERM", &pid]).status().expect("send SIGTERM");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = bot.try_wait().expect("poll the bot") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the bot did not exit after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let mut log = String::new();
-    if let Some(mut pipe) = bot.stderr.take() {
-        pipe.read_to_string(&mut log).expect("read the log");
-    }
+    bot.signal("TERM");
+    let (status, _) = bot.exit_within(Duration::from_secs(15)).await;
+    let log = bot.log();
     assert!(status.success(), "exit {status:?}; log:\n{log}");
     assert!(log.contains("guide reloaded") && log.contains("SIGHUP"), "{log}");
     assert!(log.contains("guide reload refused"), "{log}");

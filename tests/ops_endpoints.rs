@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::fake_discord::{FakeDiscord, GUILD_ID, Person};
+use common::bot_process::BotProcess;
+use common::fake_discord::{FakeDiscord, Person};
 use hackcoach::config::Config;
 use hackcoach::ops::{Answer, fetch, health_url};
 use serde_json::json;
@@ -34,29 +33,11 @@ fn has_line(text: &str, line: &str) -> bool {
 async fn the_bot_serves_healthz_and_metrics_and_closes_them_on_sigterm() {
     let fake = FakeDiscord::start().await;
     let dir = tempfile::tempdir().expect("temporary folder");
-    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
     let port = free_port();
-    let config = format!(
-        "guide_dir = {:?}\ndatabase = {:?}\n[discord]\nguilds = [{GUILD_ID}]\n[ops]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n",
-        guide.display().to_string(),
-        dir.path().join("hackcoach.db").display().to_string()
-    );
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config).expect("write config");
+    let ops = format!("[ops]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n");
+    let mut bot = BotProcess::start(&fake, TOKEN, dir, &BotProcess::shipped_guide(), &ops);
+    let config_path = bot.config_path.clone();
     let base = format!("http://127.0.0.1:{port}");
-
-    let mut bot = Command::new(env!("CARGO_BIN_EXE_hackcoach"))
-        .arg("--config")
-        .arg(&config_path)
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("HACKCOACH_DISCORD_API_URL", &fake.api_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hackcoach run");
-    let pid = bot.id();
 
     // Healthy once the gateway is connected (Ready handled) and the checks pass.
     fake.wait_until_connected().await;
@@ -124,20 +105,9 @@ async fn the_bot_serves_healthz_and_metrics_and_closes_them_on_sigterm() {
     assert!(stderr.contains("answered 404"), "{stderr}");
 
     // SIGTERM: the bot exits 0 and the port is closed.
-    let killed = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("send SIGTERM");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = bot.try_wait().expect("poll the bot") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the bot did not exit within 15 s of SIGTERM");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let mut log = String::new();
-    if let Some(mut pipe) = bot.stderr.take() {
-        pipe.read_to_string(&mut log).expect("read the bot's log");
-    }
+    bot.signal("TERM");
+    let (status, _) = bot.exit_within(Duration::from_secs(15)).await;
+    let log = bot.log();
     assert!(status.success(), "exit {status:?}; log:\n{log}");
     assert!(log.contains("operations endpoints listening") && log.contains("operations endpoints closed"), "{log}");
     assert!(!log.contains(TOKEN), "the token reached the log");

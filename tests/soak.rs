@@ -15,14 +15,13 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::fake_discord::{APP_ID, COACH_ROLE_ID, FakeDiscord, GUILD_ID, Person};
+use common::bot_process::BotProcess;
+use common::fake_discord::{APP_ID, FakeDiscord, GUILD_ID, Person};
 use hackcoach::store::Store;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, watch};
@@ -47,106 +46,6 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// Interaction callback types (Discord docs, "Interaction Callback Type").
 const DEFERRED_CHANNEL_MESSAGE: u64 = 5;
 const DEFERRED_UPDATE_MESSAGE: u64 = 6;
-
-/// The real bot process, its log drained by a thread so it never blocks on stderr.
-struct Bot {
-    child: Child,
-    pid: u32,
-    log: Arc<Mutex<String>>,
-    db: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Bot {
-    fn start(fake: &FakeDiscord) -> Bot {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("guide");
-        let db = dir.path().join("hackcoach.db");
-        let config = format!(
-            "guide_dir = {:?}\ndatabase = {:?}\n[discord]\nguilds = [{GUILD_ID}]\ncoach_roles = [{COACH_ROLE_ID}]\n",
-            guide.display().to_string(),
-            db.display().to_string()
-        );
-        let config_path = dir.path().join("config.toml");
-        std::fs::write(&config_path, config).expect("write config");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hackcoach"))
-            .arg("--config")
-            .arg(&config_path)
-            .arg("run")
-            .env("DISCORD_TOKEN", TOKEN)
-            .env("HACKCOACH_DISCORD_API_URL", &fake.api_url)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start hackcoach run");
-        let log = Arc::new(Mutex::new(String::new()));
-        if let Some(stderr) = child.stderr.take() {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if let Ok(mut log) = log.lock() {
-                        log.push_str(&line);
-                        log.push('\n');
-                    }
-                }
-            });
-        }
-        let pid = child.id();
-        Bot { child, pid, log, db, _dir: dir }
-    }
-
-    /// VmRSS of the bot, in KiB.
-    fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).expect("the bot is running");
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .expect("VmRSS in /proc/PID/status")
-    }
-
-    /// CPU time the bot has used (user + system), from /proc/PID/stat in clock ticks
-    /// (USER_HZ, 100 on Linux).
-    fn cpu_seconds(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
-        let fields: Vec<&str> =
-            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-        (ticks(11) + ticks(12)) / 100.0
-    }
-
-    fn sigterm(&self) {
-        let sent = Command::new("kill").args(["-TERM", &self.pid.to_string()]).status().expect("run kill");
-        assert!(sent.success(), "SIGTERM could not be sent");
-    }
-
-    /// Waits for the process to exit; panics (after killing it) past `limit`.
-    async fn exit_within(&mut self, limit: Duration) -> (ExitStatus, Duration) {
-        let began = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll the bot") {
-                return (status, began.elapsed());
-            }
-            if began.elapsed() > limit {
-                let _ = self.child.kill();
-                panic!("the bot did not exit within {limit:?} of SIGTERM; log tail:\n{}", self.log_tail());
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().map(|log| log.clone()).unwrap_or_default()
-    }
-
-    fn log_tail(&self) -> String {
-        let log = self.log();
-        let lines: Vec<&str> = log.lines().filter(|l| !l.contains("command handled")).collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
-    }
-}
 
 /// A small deterministic generator, so a failing run can be replayed.
 fn next(state: &mut u64) -> u64 {
@@ -435,8 +334,9 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-async fn connected_bot(fake: &FakeDiscord) -> Bot {
-    let bot = Bot::start(fake);
+async fn connected_bot(fake: &FakeDiscord) -> BotProcess {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let bot = BotProcess::start(fake, TOKEN, dir, &BotProcess::shipped_guide(), "");
     fake.wait_until_connected().await;
     let path = format!("/api/v10/applications/{APP_ID}/guilds/{GUILD_ID}/commands");
     fake.wait_for(0, "command registration", |r| r.method == "PUT" && r.path == path).await;
@@ -459,12 +359,7 @@ async fn the_bot_answers_20000_interactions_quickly_in_flat_memory() {
             let mut mark = WARM_UP;
             while mark < INTERACTIONS {
                 if done.load(Ordering::SeqCst) >= mark {
-                    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                    let rss = status
-                        .lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-                        .unwrap_or(0);
+                    let rss = common::bot_process::memory_kib(pid).map_or(0, |(rss, _)| rss);
                     if let Ok(mut samples) = samples.lock() {
                         samples.push((mark, rss));
                     }
@@ -478,7 +373,7 @@ async fn the_bot_answers_20000_interactions_quickly_in_flat_memory() {
     let outcomes = drive(&fake, INTERACTIONS, &done, &exited).await;
     let elapsed = began.elapsed();
     sampler.abort();
-    let rss_end = bot.rss_kib();
+    let rss_end = bot.memory_kib().expect("the bot is running").0;
     let cpu = bot.cpu_seconds();
 
     assert_eq!(outcomes.len(), INTERACTIONS, "every interaction was sent");
@@ -510,7 +405,7 @@ async fn the_bot_answers_20000_interactions_quickly_in_flat_memory() {
     let rss_start = samples.first().map(|s| s.1).expect("a resident memory sample after warm-up");
 
     // SIGTERM: exit 0, then the database is checked.
-    bot.sigterm();
+    bot.signal("TERM");
     let (status, stopped_in) = bot.exit_within(Duration::from_secs(5)).await;
     let _ = exited_tx.send(true);
     assert!(status.success(), "exit {status:?}; log:\n{}", bot.log_tail());
@@ -560,7 +455,7 @@ async fn sigterm_during_the_soak_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let dispatched_at_sigterm = fake.dispatched();
-    bot.sigterm();
+    bot.signal("TERM");
     let (status, stopped_in) = bot.exit_within(Duration::from_secs(5)).await;
     let _ = exited_tx.send(true);
     let outcomes =
