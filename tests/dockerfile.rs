@@ -172,12 +172,7 @@ fn the_build_stage_copies_every_build_input_and_builds_locked() {
 /// Files named by `include_str!`/`include_bytes!` outside test code, relative to the repository.
 fn included_files(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("read dir") {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            found.extend(included_files(&path));
-            continue;
-        }
+    for path in files_under(dir) {
         if path.extension().is_none_or(|e| e != "rs") || path.file_name().is_some_and(|n| n == "tests.rs") {
             continue;
         }

@@ -30,15 +30,29 @@ impl Folder {
         let data = dir.path().join("data");
         std::fs::create_dir(&data).expect("data folder");
         write_key(&data.join("kubeconfig.key"), OLD);
-        let store = Store::open(&db(&data)).await.expect("open");
-        let key = KubeconfigKey::from_hex(OLD).expect("key");
+        let mut folder = Folder { _dir: dir, data, teams: Vec::new() };
+        folder.teams = folder.seal(OLD, 1..=3).await;
+        folder
+    }
+
+    /// `new`, plus team 4 whose kubeconfig was sealed with a third key, `OTHER`.
+    async fn with_unreadable_team() -> Folder {
+        let mut folder = Folder::new().await;
+        let unreadable = folder.seal(OTHER, 4..=4).await;
+        folder.teams.extend(unreadable);
+        folder
+    }
+
+    /// Seals the kubeconfig of each channel's team with `hex`, as the bot would have.
+    async fn seal(&self, hex: &str, channels: std::ops::RangeInclusive<u64>) -> Vec<Team> {
+        let store = Store::open(&db(&self.data)).await.expect("open");
+        let key = KubeconfigKey::from_hex(hex).expect("key");
         let mut teams = Vec::new();
-        for channel in 1..=3 {
-            let team = seal_for(&store, &key, channel).await;
-            teams.push(team);
+        for channel in channels {
+            teams.push(seal_for(&store, &key, channel).await);
         }
         store.close().await;
-        Folder { _dir: dir, data, teams }
+        teams
     }
 
     fn key_file(&self) -> PathBuf {
@@ -186,9 +200,7 @@ async fn an_interrupted_rotation_blocks_the_start_and_a_rerun_finishes_it() {
     // Interrupted after the next key was written and one record re-sealed with it (as a
     // run that crashed, or one whose transaction never committed, would leave things).
     write_key(&folder.pending(), NEW);
-    let store = Store::open(&db(&folder.data)).await.expect("open");
-    seal_for(&store, &KubeconfigKey::from_hex(NEW).expect("key"), 1).await;
-    store.close().await;
+    folder.seal(NEW, 1..=1).await;
 
     let output = folder.hackcoach(&["ask", "--", "/challenge 1"], &[]);
     assert!(!output.status.success(), "started during a rotation");
@@ -205,11 +217,7 @@ async fn an_interrupted_rotation_blocks_the_start_and_a_rerun_finishes_it() {
 
     // Interrupted after the commit, before the rename: every record is new already.
     write_key(&folder.pending(), OTHER);
-    let store = Store::open(&db(&folder.data)).await.expect("open");
-    for channel in 1..=3 {
-        seal_for(&store, &KubeconfigKey::from_hex(OTHER).expect("key"), channel).await;
-    }
-    store.close().await;
+    folder.seal(OTHER, 1..=3).await;
     let output = folder.hackcoach(&["rotate-key"], &[]);
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("re-sealed 0 stored kubeconfig(s) with the new key (3 already had it)"));
@@ -220,10 +228,7 @@ async fn an_interrupted_rotation_blocks_the_start_and_a_rerun_finishes_it() {
 
 #[tokio::test]
 async fn a_record_that_opens_with_neither_key_refuses_the_rotation_and_changes_nothing() {
-    let mut folder = Folder::new().await;
-    let store = Store::open(&db(&folder.data)).await.expect("open");
-    folder.teams.push(seal_for(&store, &KubeconfigKey::from_hex(OTHER).expect("key"), 4).await);
-    store.close().await;
+    let folder = Folder::with_unreadable_team().await;
     let before = folder.records().await;
 
     let output = folder.hackcoach(&["rotate-key"], &[]);
@@ -245,10 +250,7 @@ async fn a_record_that_opens_with_neither_key_refuses_the_rotation_and_changes_n
 /// it, it stays and the operator is told why the bot still will not start.
 #[tokio::test]
 async fn an_interrupted_rotation_refused_by_an_unreadable_record_does_not_strand_the_bot() {
-    let mut folder = Folder::new().await;
-    let store = Store::open(&db(&folder.data)).await.expect("open");
-    folder.teams.push(seal_for(&store, &KubeconfigKey::from_hex(OTHER).expect("key"), 4).await);
-    store.close().await;
+    let folder = Folder::with_unreadable_team().await;
     // Crashed after writing the next key, before the re-seal.
     write_key(&folder.pending(), NEW);
     let before = folder.records().await;
@@ -266,9 +268,7 @@ async fn an_interrupted_rotation_refused_by_an_unreadable_record_does_not_strand
 
     // Now a record already uses the next key: dropping it would lose that team's kubeconfig.
     write_key(&folder.pending(), NEW);
-    let store = Store::open(&db(&folder.data)).await.expect("open");
-    seal_for(&store, &KubeconfigKey::from_hex(NEW).expect("key"), 1).await;
-    store.close().await;
+    folder.seal(NEW, 1..=1).await;
     let before = folder.records().await;
     let output = folder.hackcoach(&["rotate-key"], &[]);
     let message = text(&output);
