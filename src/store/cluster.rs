@@ -15,6 +15,16 @@ pub struct LastCheck {
     pub summary: String,
 }
 
+const SAVE_KUBECONFIG: &str = "
+    INSERT INTO cluster_credentials (team_id, sealed, server, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (team_id) DO UPDATE SET sealed = excluded.sealed, server = excluded.server,
+        saved_at = excluded.saved_at, saved_by = excluded.saved_by";
+
+const RECORD_CHECK: &str = "
+    INSERT INTO cluster_checks (team_id, checked_at, errors, warnings, summary) VALUES (?1, ?2, ?3, ?4, ?5)
+    ON CONFLICT (team_id) DO UPDATE SET checked_at = excluded.checked_at, errors = excluded.errors,
+        warnings = excluded.warnings, summary = excluded.summary";
+
 impl Store {
     /// Stores (or replaces) a team's sealed kubeconfig.
     pub async fn save_kubeconfig(
@@ -29,19 +39,15 @@ impl Store {
         self.writer
             .write(move |connection| {
                 Box::pin(async move {
-                    sqlx::query(
-            "INSERT INTO cluster_credentials (team_id, sealed, server, saved_at, saved_by) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (team_id) DO UPDATE SET sealed = excluded.sealed, server = excluded.server,
-                 saved_at = excluded.saved_at, saved_by = excluded.saved_by",
-        )
-        .bind(team_id)
-        .bind(&sealed)
-        .bind(&server)
-        .bind(millis(now))
-        .bind(db_id(by))
-        .execute(&mut *connection)
-        .await
-        .context("saving the team's sealed kubeconfig")?;
+                    sqlx::query(SAVE_KUBECONFIG)
+                        .bind(team_id)
+                        .bind(&sealed)
+                        .bind(&server)
+                        .bind(millis(now))
+                        .bind(db_id(by))
+                        .execute(&mut *connection)
+                        .await
+                        .context("saving the team's sealed kubeconfig")?;
                     Ok(())
                 })
             })
@@ -86,19 +92,15 @@ impl Store {
         self.writer
             .write(move |connection| {
                 Box::pin(async move {
-                    sqlx::query(
-            "INSERT INTO cluster_checks (team_id, checked_at, errors, warnings, summary) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (team_id) DO UPDATE SET checked_at = excluded.checked_at, errors = excluded.errors,
-                 warnings = excluded.warnings, summary = excluded.summary",
-        )
-        .bind(team_id)
-        .bind(millis(check.checked_at))
-        .bind(i64::from(check.errors))
-        .bind(i64::from(check.warnings))
-        .bind(&check.summary)
-        .execute(&mut *connection)
-        .await
-        .context("recording the team's cluster check")?;
+                    sqlx::query(RECORD_CHECK)
+                        .bind(team_id)
+                        .bind(millis(check.checked_at))
+                        .bind(i64::from(check.errors))
+                        .bind(i64::from(check.warnings))
+                        .bind(&check.summary)
+                        .execute(&mut *connection)
+                        .await
+                        .context("recording the team's cluster check")?;
                     Ok(())
                 })
             })
@@ -118,13 +120,7 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|(team_id, checked_at, errors, warnings, summary)| {
-                let check = LastCheck {
-                    checked_at: time(checked_at),
-                    errors: u32::try_from(errors).unwrap_or(0),
-                    warnings: u32::try_from(warnings).unwrap_or(0),
-                    summary,
-                };
-                (team_id, check)
+                (team_id, LastCheck::from_row((checked_at, errors, warnings, summary)))
             })
             .collect())
     }
@@ -137,11 +133,18 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await
                 .context("reading the team's last cluster check")?;
-        Ok(row.map(|(checked_at, errors, warnings, summary)| LastCheck {
+        Ok(row.map(LastCheck::from_row))
+    }
+}
+
+impl LastCheck {
+    /// From `checked_at, errors, warnings, summary` as stored.
+    fn from_row((checked_at, errors, warnings, summary): (i64, i64, i64, String)) -> LastCheck {
+        LastCheck {
             checked_at: time(checked_at),
             errors: u32::try_from(errors).unwrap_or(0),
             warnings: u32::try_from(warnings).unwrap_or(0),
             summary,
-        }))
+        }
     }
 }
